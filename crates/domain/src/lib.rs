@@ -1,0 +1,19 @@
+//! The pure core of tradewind: the trade's own vocabulary as types, with no I/O and no async.
+//!
+//! It owns the validated code newtypes ([`CountryCode`], [`CurrencyCode`], [`HsCode`],
+//! [`Locode`], [`Lei`]), [`Money`], the eleven Incoterms 2020 rules ([`Incoterm`]),
+//! organisations and the roles they play in trade ([`organization`]), and the hash-chained
+//! audit trail ([`audit`]). Every other crate depends on this one; it depends on none of them.
+
+pub mod audit;
+pub mod codes;
+pub mod incoterm;
+pub mod money;
+pub mod organization;
+pub mod reference;
+pub mod validation;
+
+pub use codes::{CountryCode, CurrencyCode, HsCode, HsLevel, Lei, Locode};
+pub use incoterm::Incoterm;
+pub use money::Money;
+pub use validation::{FieldError, ValidationErrors};
