@@ -13,6 +13,7 @@ pub mod reference;
 mod users;
 
 pub use model::*;
+pub use organizations::{NewProduct, OrganizationFilter};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -1,0 +1,110 @@
+//! Appending to and reading the hash-chained audit trail.
+
+use crate::{Actor, Page, Result, Store, StoreError, now_text};
+use sqlx::{Any, Row, Transaction};
+use tradewind_domain::audit::{AuditEntry, AuditRecord, ChainReport, chain, verify_chain};
+
+/// A write transaction that has claimed the next audit sequence number. Claiming first
+/// makes the transaction's first statement a write, so concurrent writers queue on it
+/// instead of failing later, and the chain stays linear.
+pub struct AuditedTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    seq: i64,
+    prev_hash: String,
+}
+
+impl Store {
+    pub(crate) async fn begin_audited(&self) -> Result<AuditedTx> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(AuditedTx { seq: row.try_get("seq")?, prev_hash: row.try_get("hash")?, tx })
+    }
+
+    /// A company's own audit entries, oldest first, `limit` at a time after `after_seq`.
+    pub async fn list_audit(&self, organization_id: &str, after_seq: i64, limit: usize) -> Result<Page<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_user_id, organization_id, action, subject, details, prev_hash, hash
+             FROM audit_entries WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(organization_id)
+        .bind(after_seq)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |e| e.seq.to_string()))
+    }
+
+    /// Recomputes the whole chain and names the first broken entry.
+    pub async fn verify_audit(&self) -> Result<ChainReport> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_user_id, organization_id, action, subject, details, prev_hash, hash
+             FROM audit_entries ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        Ok(verify_chain(&entries, Some((head_seq, &head_hash))))
+    }
+}
+
+fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.try_get("seq")?,
+        record: AuditRecord {
+            at: r.try_get("at")?,
+            actor_user_id: r.try_get("actor_user_id")?,
+            organization_id: r.try_get("organization_id")?,
+            action: r.try_get("action")?,
+            subject: r.try_get("subject")?,
+            details: r.try_get("details")?,
+        },
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+impl AuditedTx {
+    /// Records the action and commits it together with everything else in the transaction.
+    pub async fn commit(
+        mut self,
+        actor: &Actor,
+        organization_id: Option<&str>,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<i64> {
+        let record = AuditRecord {
+            at: now_text(),
+            actor_user_id: actor.user_id.clone(),
+            organization_id: organization_id.map(str::to_string),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            details: serde_json::to_string(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        };
+        let entry = chain(self.seq, &self.prev_hash, record);
+        sqlx::query(
+            "INSERT INTO audit_entries (seq, at, actor_user_id, organization_id, action, subject, details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(entry.seq)
+        .bind(&entry.record.at)
+        .bind(&entry.record.actor_user_id)
+        .bind(&entry.record.organization_id)
+        .bind(&entry.record.action)
+        .bind(&entry.record.subject)
+        .bind(&entry.record.details)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&entry.hash).execute(&mut *self.tx).await?;
+        self.tx.commit().await?;
+        Ok(entry.seq)
+    }
+}
