@@ -1,1 +1,119 @@
-//! placeholder
+//! The HTTP edge of tradewind: the JSON API under `/api/v1`, the server-rendered web UI,
+//! health endpoints and the OpenAPI document, all on one axum [`Router`].
+//!
+//! It owns authentication ([`auth`]), the single mapping from errors to RFC 7807 problem
+//! responses ([`problem`]), and start-up chores (built-in reference data, demo data in
+//! [`demo`]). Business rules live in `tradewind-domain`; persistence in `tradewind-store`.
+
+pub mod api;
+pub mod auth;
+pub mod demo;
+pub mod problem;
+pub mod web;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tradewind_store::{Actor, Store};
+
+/// Largest request body: an evidence file plus multipart overhead.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024 + 64 * 1024;
+
+/// Settings the server needs at run time.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Mark cookies `Secure` (set when served over HTTPS, typically behind a proxy).
+    pub secure_cookies: bool,
+    /// Failed logins allowed per e-mail address within 15 minutes.
+    pub login_attempts_per_email: usize,
+    /// Failed logins allowed per client address within 15 minutes.
+    pub login_attempts_per_client: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { secure_cookies: false, login_attempts_per_email: 5, login_attempts_per_client: 50 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<ServerSettings>,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// A real argon2 hash to verify against when an e-mail is unknown, so that a wrong
+    /// e-mail and a wrong password take the same time.
+    pub dummy_hash: Arc<String>,
+}
+
+impl AppState {
+    pub async fn new(store: Store, settings: ServerSettings) -> Result<AppState, problem::ApiError> {
+        let dummy_hash = auth::hash_password(auth::new_secret("")).await?;
+        Ok(AppState {
+            store,
+            settings: Arc::new(settings),
+            login_limiter: Arc::new(auth::LoginLimiter::default()),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+}
+
+/// Loads the built-in HS and UN/LOCODE subsets into an empty database.
+pub async fn ensure_reference_data(store: &Store) -> Result<(), String> {
+    use tradewind_domain::reference::*;
+    if store.count_hs().await.map_err(|e| e.to_string())? == 0 {
+        let hs = parse_hs_csv(BUILTIN_HS_CSV.as_bytes()).map_err(|e| e.to_string())?;
+        store.import_hs(&Actor::system(), &hs, "built-in subset").await.map_err(|e| e.to_string())?;
+    }
+    if store.count_locodes().await.map_err(|e| e.to_string())? == 0 {
+        let lo = parse_unlocode_csv(BUILTIN_LOCODE_CSV.as_bytes()).map_err(|e| e.to_string())?;
+        store.import_locodes(&Actor::system(), &lo, "built-in subset").await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api_router)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(web::router())
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(api::readyz))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            // Only the method, path and request id: never headers, cookies or queries
+            // that may carry secrets.
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

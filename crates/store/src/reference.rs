@@ -1,6 +1,6 @@
 //! The HS nomenclature and UN/LOCODE tables: bulk import and lookup.
 
-use crate::{Actor, Page, Result, Store, StoreError};
+use crate::{Actor, Page, Result, Store};
 use serde_json::json;
 use sqlx::Row;
 use tradewind_domain::reference::{HsEntry, LocodeEntry};
@@ -68,6 +68,13 @@ impl Store {
     }
 
     pub async fn import_locodes(&self, actor: &Actor, entries: &[LocodeEntry], source: &str) -> Result<usize> {
+        // A file may list a code twice (UNECE change records); the last one wins. One
+        // statement may not name a row twice, so collapse first.
+        let mut last: std::collections::BTreeMap<&str, &LocodeEntry> = std::collections::BTreeMap::new();
+        for e in entries {
+            last.insert(e.code.as_str(), e);
+        }
+        let entries: Vec<&LocodeEntry> = last.into_values().collect();
         let mut tx = self.begin_audited().await?;
         for chunk in entries.chunks(BATCH) {
             let mut sql =
@@ -85,17 +92,6 @@ impl Store {
                  is_airport = excluded.is_airport",
             );
             let mut q = sqlx::query(&sql);
-            // A file may list a code twice (UNECE change records); the last one wins.
-            let mut seen = std::collections::HashMap::new();
-            for e in chunk {
-                seen.insert(e.code.as_str(), e);
-            }
-            if seen.len() != chunk.len() {
-                return Err(StoreError::Refused(format!(
-                    "the file lists the same UN/LOCODE twice near {}",
-                    chunk[0].code
-                )));
-            }
             for e in chunk {
                 q = q
                     .bind(e.code.as_str().to_string())

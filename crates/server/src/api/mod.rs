@@ -1,0 +1,140 @@
+//! The JSON API under `/api/v1`, documented by the OpenAPI document built from these
+//! handlers' annotations.
+
+pub mod accounts;
+pub mod operator;
+pub mod organizations;
+pub mod reference;
+
+use crate::AppState;
+use crate::problem::ApiError;
+use axum::extract::FromRequestParts;
+use axum::extract::connect_info::ConnectInfo;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tradewind API", description = "A single window for cross-border trade."),
+    components(schemas(crate::problem::Problem)),
+    tags(
+        (name = "accounts", description = "Sign-up, login, sessions, API tokens, invitations"),
+        (name = "organizations", description = "E-registration, company profile, evidence, audit trail"),
+        (name = "operator", description = "The platform operator's verification queue"),
+        (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS")
+    )
+)]
+struct ApiDoc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::register))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::create_token, accounts::list_tokens))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(accounts::accept_invitation))
+        .routes(routes!(organizations::my_organization))
+        .routes(routes!(organizations::list_organizations))
+        .routes(routes!(organizations::get_organization))
+        .routes(routes!(organizations::upload_evidence, organizations::list_evidence))
+        .routes(routes!(organizations::download_evidence))
+        .routes(routes!(organizations::resubmit))
+        .routes(routes!(organizations::list_users))
+        .routes(routes!(organizations::invite, organizations::list_invitations))
+        .routes(routes!(organizations::audit_trail))
+        .routes(routes!(organizations::list_products))
+        .routes(routes!(operator::queue))
+        .routes(routes!(operator::get_organization))
+        .routes(routes!(operator::verify))
+        .routes(routes!(operator::reject))
+        .routes(routes!(reference::countries))
+        .routes(routes!(reference::currencies))
+        .routes(routes!(reference::incoterms))
+        .routes(routes!(reference::locodes))
+        .routes(routes!(reference::hs))
+        .routes(routes!(reference::hs_code))
+}
+
+/// `/readyz`: ready when the database answers.
+pub async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    if state.store.ping().await {
+        (axum::http::StatusCode::OK, "ready")
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Unknown paths: a problem response for the API, a page for people.
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound.into_response()
+    } else {
+        crate::web::not_found_page().into_response()
+    }
+}
+
+/// `?cursor=…&limit=…` on every list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<usize>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> Result<usize, ApiError> {
+        match self.limit {
+            None => Ok(50),
+            Some(n) if (1..=200).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::field("limit", "out_of_range", "limit must be between 1 and 200")),
+        }
+    }
+    /// The decoded cursor, or "" for the first page.
+    pub fn after(&self) -> Result<String, ApiError> {
+        match &self.cursor {
+            None => Ok(String::new()),
+            Some(c) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| ApiError::field("cursor", "invalid_cursor", "the cursor is not one this API gave out")),
+        }
+    }
+}
+
+/// A page of results as the API sends it.
+#[derive(Debug, Serialize)]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> From<tradewind_store::Page<T>> for PageBody<T> {
+    fn from(p: tradewind_store::Page<T>) -> Self {
+        PageBody {
+            items: p.items,
+            next_cursor: p.next_cursor.map(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c)),
+        }
+    }
+}
+
+/// The client's address, for rate limits; absent when the server runs without it.
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
+    }
+}

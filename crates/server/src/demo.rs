@@ -1,0 +1,142 @@
+//! The demo data set loaded by the quick start: an operator and a few verified companies in
+//! different countries with their users and products.
+
+use crate::auth::hash_password;
+use tradewind_domain::organization::{RegistrationForm, VerificationEvent};
+use tradewind_store::{Actor, NewProduct, NewUser, Store};
+
+/// The password of every demo account. Demo only: change or remove these accounts before
+/// real use.
+pub const DEMO_PASSWORD: &str = "tradewind-demo";
+pub const DEMO_OPERATOR: &str = "operator@tradewind.example";
+
+struct DemoCompany {
+    legal_name: &'static str,
+    country: &'static str,
+    registration_number: &'static str,
+    street: &'static str,
+    city: &'static str,
+    postal_code: &'static str,
+    admin_name: &'static str,
+    admin_email: &'static str,
+    lei: &'static str,
+    roles: &'static [&'static str],
+    products: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const COMPANIES: &[DemoCompany] = &[
+    DemoCompany {
+        legal_name: "Lion City Spice Traders Pte. Ltd.",
+        country: "SG",
+        registration_number: "201912345K",
+        street: "10 Pasir Panjang Road",
+        city: "Singapore",
+        postal_code: "117438",
+        admin_name: "Mei Tan",
+        admin_email: "mei@lioncityspice.example",
+        lei: "",
+        roles: &["exporter", "importer"],
+        products: &[
+            ("Black pepper, whole, ASTA grade", "Sarawak black pepper, 25 kg bags", "090411"),
+            ("Green coffee beans, robusta", "Grade 1 robusta, 60 kg jute bags", "090111"),
+        ],
+    },
+    DemoCompany {
+        legal_name: "Hanse Kaffee Import GmbH",
+        country: "DE",
+        registration_number: "HRB 123456",
+        street: "Am Sandtorkai 50",
+        city: "Hamburg",
+        postal_code: "20457",
+        admin_name: "Jonas Weber",
+        admin_email: "jonas@hansekaffee.example",
+        lei: "",
+        roles: &["importer"],
+        products: &[("Roasted coffee, decaffeinated", "Roasted in Hamburg, 1 kg bags", "090122")],
+    },
+    DemoCompany {
+        legal_name: "深圳远航电子有限公司 (Shenzhen Yuanhang Electronics Co., Ltd.)",
+        country: "CN",
+        registration_number: "91440300MA5FXXXX1K",
+        street: "Keyuan Road 18, Nanshan District",
+        city: "Shenzhen",
+        postal_code: "518057",
+        admin_name: "Li Wei",
+        admin_email: "li.wei@yuanhang.example",
+        lei: "",
+        roles: &["exporter"],
+        products: &[
+            ("Solar panels, monocrystalline 450 W", "单晶硅太阳能电池组件 450W", "854143"),
+            ("Smartphones, 5G, 128 GB", "5G 智能手机", "851713"),
+        ],
+    },
+    DemoCompany {
+        legal_name: "Mombasa Freight Forwarders Ltd",
+        country: "KE",
+        registration_number: "PVT-AAA1234",
+        street: "Moi Avenue 200",
+        city: "Mombasa",
+        postal_code: "80100",
+        admin_name: "Amina Otieno",
+        admin_email: "amina@mombasafreight.example",
+        lei: "",
+        roles: &["carrier_or_forwarder", "customs_broker"],
+        products: &[],
+    },
+];
+
+/// Loads the demo set into an empty database; does nothing if companies exist already.
+/// Returns the demo logins, for printing.
+pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
+    let mut logins = vec![(DEMO_OPERATOR.to_string(), "platform operator".to_string())];
+    for c in COMPANIES {
+        logins.push((c.admin_email.to_string(), format!("admin of {}", c.legal_name)));
+    }
+    if store.count_organizations().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(logins);
+    }
+    let hash = hash_password(DEMO_PASSWORD.into()).await.map_err(|e| e.to_string())?;
+    let operator = store
+        .create_operator(&NewUser { email: DEMO_OPERATOR.into(), name: "Platform Operator".into(), password_hash: hash.clone() })
+        .await
+        .map_err(|e| e.to_string())?;
+    let op_actor = Actor::user(&operator.id, None);
+    for c in COMPANIES {
+        let form = RegistrationForm {
+            legal_name: c.legal_name.into(),
+            country: c.country.into(),
+            registration_number: c.registration_number.into(),
+            street: c.street.into(),
+            city: c.city.into(),
+            postal_code: c.postal_code.into(),
+            contact_name: c.admin_name.into(),
+            contact_email: c.admin_email.into(),
+            contact_phone: String::new(),
+            lei: c.lei.into(),
+            roles: c.roles.iter().map(|r| r.to_string()).collect(),
+        };
+        let reg = form.validate().map_err(|e| format!("demo company {}: {e:?}", c.legal_name))?;
+        let (org, user) = store
+            .register_organization(&reg, &NewUser { email: c.admin_email.into(), name: c.admin_name.into(), password_hash: hash.clone() })
+            .await
+            .map_err(|e| e.to_string())?;
+        store.change_verification(&org.id, VerificationEvent::Verify, &op_actor).await.map_err(|e| e.to_string())?;
+        let actor = Actor::user(&user.id, Some(&org.id));
+        for (title, description, hs) in c.products {
+            store
+                .add_product(
+                    &actor,
+                    &org.id,
+                    &NewProduct {
+                        title: (*title).into(),
+                        description: (*description).into(),
+                        hs_code: (*hs).into(),
+                        origin_country: c.country.into(),
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(logins)
+}
