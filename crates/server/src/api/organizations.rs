@@ -116,9 +116,10 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<(String, String, Ve
 pub async fn upload_evidence(
     State(state): State<AppState>,
     user: CurrentUser,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let org = user.require_admin()?.to_string();
+    let multipart = multipart?;
     let (filename, declared, bytes) = read_upload(multipart).await?;
     let kind = check_evidence(&declared, &bytes)?;
     let ev = state.store.add_evidence(&org, &user.actor(), &filename, kind.mime(), &bytes).await?;
