@@ -26,9 +26,19 @@ struct DbArgs {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite in the data folder]
     #[arg(long, env = "TRADEWIND_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// TOML file with any of: bind, data_dir, database_url, secure_cookies, demo
+    /// TOML file with any of: bind, data_dir, database_url, secure_cookies, demo, log_format
     #[arg(long, env = "TRADEWIND_CONFIG", global = true)]
     config: Option<PathBuf>,
+    /// Log lines as `text` or `json` [default: text]
+    #[arg(long, env = "TRADEWIND_LOG_FORMAT", global = true)]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +109,7 @@ struct FileConfig {
     database_url: Option<String>,
     secure_cookies: Option<bool>,
     demo: Option<bool>,
+    log_format: Option<LogFormat>,
 }
 
 fn load_file_config(path: Option<&PathBuf>) -> Result<FileConfig> {
@@ -126,17 +137,19 @@ async fn open_store(db: &DbArgs, file: &FileConfig) -> Result<Store> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")),
-        )
-        .init();
     let cli = Cli::parse();
     let file = load_file_config(cli.db.config.as_ref())?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    match cli.db.log_format.or(file.log_format).unwrap_or(LogFormat::Text) {
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+    }
     match cli.command {
         // The quick start: serve with the demo data.
-        None => serve(&cli.db, &file, ServeArgs { demo: Some(file.demo.unwrap_or(true)), ..ServeArgs::default() }).await,
+        None => {
+            serve(&cli.db, &file, ServeArgs { demo: Some(file.demo.unwrap_or(true)), ..ServeArgs::default() }).await
+        }
         Some(Command::Serve(args)) => serve(&cli.db, &file, args).await,
         Some(Command::Audit { command: AuditCommand::Verify }) => {
             let store = open_store(&cli.db, &file).await?;
@@ -188,7 +201,8 @@ async fn main() -> Result<()> {
             let Some(email) = email.filter(|_| errors.is_empty()) else {
                 bail!("{}", errors.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "));
             };
-            let password_hash = tradewind_server::auth::hash_password(password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password_hash =
+                tradewind_server::auth::hash_password(password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = store.create_operator(&tradewind_store::NewUser { email, name, password_hash }).await?;
             println!("operator {} created", user.email);
             Ok(())

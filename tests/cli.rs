@@ -36,7 +36,11 @@ async fn store_with_history() -> (Store, String, Option<tempfile::TempDir>) {
     let store = Store::connect(&url).await.expect("store");
     for i in 0..4 {
         store
-            .create_operator(&NewUser { email: format!("op{i}@x.example"), name: "Op".into(), password_hash: "x".into() })
+            .create_operator(&NewUser {
+                email: format!("op{i}@x.example"),
+                name: "Op".into(),
+                password_hash: "x".into(),
+            })
             .await
             .expect("operator");
     }
@@ -101,7 +105,8 @@ async fn reordered_entries_are_named() {
 
 #[tokio::test]
 async fn the_full_hs_nomenclature_imports_from_the_public_csv() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/standards/hs-codes/harmonized-system.csv");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/standards/hs-codes/harmonized-system.csv");
     if !path.exists() {
         println!("skipping: {} is absent (the shared standards folder is not checked out)", path.display());
         return;
@@ -182,4 +187,114 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         let _ = o.read_to_string(&mut out);
     }
     assert!(out.contains("operator@tradewind.example"), "demo logins printed: {out}");
+}
+
+#[tokio::test]
+async fn passwords_tokens_and_session_ids_never_reach_the_logs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log");
+    let mut child = bin()
+        .args(["serve", "--demo", "true", "--bind", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "debug")
+        .stdout(log.try_clone().expect("clone"))
+        .stderr(log)
+        .spawn()
+        .expect("spawn");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not start");
+    // The demo password is printed at start-up on purpose; use an account of our own.
+    let password = "s3cret-registration-pass";
+    let reg = client
+        .post(format!("{base}/api/v1/registrations"))
+        .json(&serde_json::json!({
+            "legal_name": "Log Probe Ltd", "country": "GB", "registration_number": "LP1",
+            "address": {"street": "1 Way", "city": "London", "postal_code": "E1"},
+            "contact": {"name": "Pat", "email": "pat@probe.example"},
+            "roles": ["importer"],
+            "admin": {"name": "Pat", "email": "pat@probe.example", "password": password}
+        }))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(reg.status().as_u16(), 201);
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login?probe=query-secret"))
+        .json(&serde_json::json!({"email": "pat@probe.example", "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let csrf = login["csrf_token"].as_str().expect("csrf").to_string();
+    let token: serde_json::Value = client
+        .post(format!("{base}/api/v1/tokens"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"name": "log probe"}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let token = token["token"].as_str().expect("token").to_string();
+    let _ = reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await;
+    let _ = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "pat@probe.example", "password": "wrong-but-secret-password"}))
+        .send()
+        .await;
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    let logs = std::fs::read_to_string(&log_path).expect("read log");
+    assert!(logs.contains("/api/v1/auth/login"), "requests are logged: {logs}");
+    for secret in [password, "wrong-but-secret-password", token.as_str(), csrf.as_str(), "query-secret"] {
+        assert!(!logs.contains(secret), "a secret reached the log: {secret}");
+    }
+}
+
+#[test]
+fn a_config_file_sets_what_flags_do_not() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("from-config");
+    let cfg = dir.path().join("tradewind.toml");
+    std::fs::write(&cfg, format!("data_dir = {:?}\nlog_format = \"json\"\n", data.display().to_string()))
+        .expect("write");
+    let out = bin()
+        .args(["audit", "verify", "--config"])
+        .arg(&cfg)
+        .env_remove("TRADEWIND_DATABASE_URL")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.join("tradewind.db").exists(), "the config file's data_dir was used");
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(logs.lines().any(|l| l.starts_with('{') && l.contains("\"opening database\"")), "JSON logs: {logs}");
+    // A flag wins over the file.
+    let flag_dir = dir.path().join("from-flag");
+    let out =
+        bin().args(["audit", "verify", "--config"]).arg(&cfg).arg("--data-dir").arg(&flag_dir).output().expect("run");
+    assert!(out.status.success());
+    assert!(flag_dir.join("tradewind.db").exists());
+    // A typo in the file is reported, not ignored.
+    std::fs::write(&cfg, "databse_url = \"x\"\n").expect("write");
+    let out = bin().args(["audit", "verify", "--config"]).arg(&cfg).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("databse_url"));
 }

@@ -94,10 +94,9 @@ impl std::fmt::Display for ChainFault {
                 f,
                 "entry #{seq} does not link to the entry before it: entries were reordered or deleted and renumbered"
             ),
-            ChainFault::Truncated { last_seq, head_seq } => write!(
-                f,
-                "entries after #{last_seq} were deleted: the trail's head says it holds #{head_seq}"
-            ),
+            ChainFault::Truncated { last_seq, head_seq } => {
+                write!(f, "entries after #{last_seq} were deleted: the trail's head says it holds #{head_seq}")
+            }
         }
     }
 }
@@ -218,6 +217,28 @@ mod tests {
         let r = verify_chain(&t, Some((5, &h)));
         // The entry now numbered 2 was chained after the one now numbered 3.
         assert_eq!(r.fault, Some(ChainFault::Reordered { seq: 2, belongs_after: Some(3) }));
+    }
+
+    proptest::proptest! {
+        /// Changing any field of any entry, or dropping any entry, is always detected.
+        #[test]
+        fn any_single_tampering_is_detected(n in 1i64..12, victim in 0usize..12, what in 0u8..7, text in "[a-z0-9]{1,8}") {
+            let mut t = trail(n);
+            let victim = victim % t.len();
+            let h = t.last().map(|e| (e.seq, e.hash.clone())).unwrap_or_default();
+            let e = &mut t[victim];
+            match what {
+                0 => e.record.at.push_str(&text),
+                1 => e.record.actor_user_id = Some(text.clone()),
+                2 => e.record.organization_id = None,
+                3 => e.record.action.push_str(&text),
+                4 => e.record.subject.push_str(&text),
+                5 => e.record.details = format!("{{\"x\":\"{text}\"}}"),
+                _ => { t.remove(victim); }
+            }
+            let r = verify_chain(&t, Some((h.0, &h.1)));
+            proptest::prop_assert!(r.fault.is_some());
+        }
     }
 
     #[test]

@@ -74,8 +74,7 @@ impl CountryCode {
     }
     /// Every assigned code, sorted.
     pub fn all() -> Vec<CountryCode> {
-        let mut v: Vec<CountryCode> =
-            isocountry::CountryCode::iter().filter_map(|c| c.alpha2().parse().ok()).collect();
+        let mut v: Vec<CountryCode> = isocountry::CountryCode::iter().filter_map(|c| c.alpha2().parse().ok()).collect();
         v.sort();
         v
     }

@@ -2,7 +2,7 @@
 //! the verification life cycle that e-registration runs through.
 
 use crate::codes::{CountryCode, Lei};
-use crate::validation::{required_text, ValidationErrors};
+use crate::validation::{ValidationErrors, required_text};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -50,10 +50,7 @@ impl FromStr for TradeRole {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         TradeRole::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| {
-            format!(
-                "'{s}' is not a trade role; use one of {}",
-                TradeRole::ALL.map(|r| r.as_str()).join(", ")
-            )
+            format!("'{s}' is not a trade role; use one of {}", TradeRole::ALL.map(|r| r.as_str()).join(", "))
         })
     }
 }
@@ -65,14 +62,18 @@ pub enum VerificationStatus {
     /// Registered and waiting for the operator to review its evidence.
     Pending,
     Verified,
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
 }
 
 /// What the operator or the company does to the verification status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerificationEvent {
     Verify,
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
     /// The company uploaded new evidence after a rejection and asks for another review.
     Resubmit,
 }
@@ -126,11 +127,9 @@ impl VerificationStatus {
                 }
             }
             (S::Rejected { .. }, E::Resubmit) => Ok(S::Pending),
-            _ => Err(VerificationTransitionError {
-                from: self.label(),
-                event: name,
-                allowed: self.allowed().join(", "),
-            }),
+            _ => {
+                Err(VerificationTransitionError { from: self.label(), event: name, allowed: self.allowed().join(", ") })
+            }
         }
     }
 }
@@ -227,7 +226,8 @@ impl RegistrationForm {
         if self.contact_phone.chars().count() > 40 {
             e.push("contact.phone", "too_long", "contact.phone must be at most 40 characters");
         }
-        let lei = if self.lei.trim().is_empty() { Some(None) } else { e.check("lei", self.lei.parse::<Lei>()).map(Some) };
+        let lei =
+            if self.lei.trim().is_empty() { Some(None) } else { e.check("lei", self.lei.parse::<Lei>()).map(Some) };
         let mut roles = Vec::new();
         for (i, r) in self.roles.iter().enumerate() {
             match r.parse::<TradeRole>() {
@@ -241,9 +241,16 @@ impl RegistrationForm {
         }
         roles.sort();
         match (legal_name, country, registration_number, street, city, contact_name, contact_email, lei) {
-            (Some(legal_name), Some(country), Some(registration_number), Some(street), Some(city), Some(cn), Some(ce), Some(lei))
-                if e.is_empty() =>
-            {
+            (
+                Some(legal_name),
+                Some(country),
+                Some(registration_number),
+                Some(street),
+                Some(city),
+                Some(cn),
+                Some(ce),
+                Some(lei),
+            ) if e.is_empty() => {
                 Ok(CompanyRegistration {
                     legal_name,
                     country,

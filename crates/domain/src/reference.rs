@@ -135,6 +135,28 @@ mod tests {
         assert!(sin.is_port && sin.is_airport);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = parse_hs_csv(&bytes);
+            let _ = parse_unlocode_csv(&bytes);
+        }
+
+        #[test]
+        fn every_parsed_hs_row_has_a_valid_code(rows in proptest::collection::vec(("[0-9]{1,7}", "[a-z ]{0,12}"), 0..20)) {
+            let mut csv = String::from("section,hscode,description,parent,level\n");
+            for (code, desc) in &rows {
+                csv.push_str(&format!("I,{code},{desc},TOTAL,2\n"));
+            }
+            if let Ok(parsed) = parse_hs_csv(csv.as_bytes()) {
+                for e in parsed {
+                    proptest::prop_assert!(matches!(e.code.as_str().len(), 2 | 4 | 6));
+                    proptest::prop_assert!(!e.description.is_empty());
+                }
+            }
+        }
+    }
+
     #[test]
     fn bad_files_name_the_line() {
         let e = parse_hs_csv(b"code,desc\n01,x\n").expect_err("header");

@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::problem::ApiError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::extract::FromRequestParts;
 use axum::http::{Method, request::Parts};
 use axum_extra::extract::cookie::CookieJar;
@@ -124,12 +124,13 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let user = authenticate(parts, state).await?.ok_or(ApiError::Unauthenticated)?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if unsafe_method && parts.uri.path().starts_with("/api/") {
-            if let Credential::Session { csrf_token } = &user.credential {
-                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-                if !same_secret(csrf_token, sent) {
-                    return Err(ApiError::CsrfMismatch);
-                }
+        if unsafe_method
+            && parts.uri.path().starts_with("/api/")
+            && let Credential::Session { csrf_token } = &user.credential
+        {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !same_secret(csrf_token, sent) {
+                return Err(ApiError::CsrfMismatch);
             }
         }
         Ok(user)

@@ -97,7 +97,11 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
     }
     let hash = hash_password(DEMO_PASSWORD.into()).await.map_err(|e| e.to_string())?;
     let operator = store
-        .create_operator(&NewUser { email: DEMO_OPERATOR.into(), name: "Platform Operator".into(), password_hash: hash.clone() })
+        .create_operator(&NewUser {
+            email: DEMO_OPERATOR.into(),
+            name: "Platform Operator".into(),
+            password_hash: hash.clone(),
+        })
         .await
         .map_err(|e| e.to_string())?;
     let op_actor = Actor::user(&operator.id, None);
@@ -117,7 +121,10 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
         };
         let reg = form.validate().map_err(|e| format!("demo company {}: {e:?}", c.legal_name))?;
         let (org, user) = store
-            .register_organization(&reg, &NewUser { email: c.admin_email.into(), name: c.admin_name.into(), password_hash: hash.clone() })
+            .register_organization(
+                &reg,
+                &NewUser { email: c.admin_email.into(), name: c.admin_name.into(), password_hash: hash.clone() },
+            )
             .await
             .map_err(|e| e.to_string())?;
         store.change_verification(&org.id, VerificationEvent::Verify, &op_actor).await.map_err(|e| e.to_string())?;

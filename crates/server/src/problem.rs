@@ -79,12 +79,22 @@ impl ApiError {
             _ => vec![],
         };
         let detail = match self {
-            ApiError::Invalid(v) => v.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+            ApiError::Invalid(v) => {
+                v.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+            }
             // Internal detail goes to the log, never to the client.
-            ApiError::Internal(_) => "something went wrong on our side; try again, and quote the x-request-id header if it persists".into(),
+            ApiError::Internal(_) => {
+                "something went wrong on our side; try again, and quote the x-request-id header if it persists".into()
+            }
             other => other.to_string(),
         };
-        Problem { kind: format!("https://tradewind.dev/problems/{slug}"), title: title.into(), status: status.as_u16(), detail, errors }
+        Problem {
+            kind: format!("https://tradewind.dev/problems/{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
     }
 }
 
@@ -97,10 +107,10 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let ApiError::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }

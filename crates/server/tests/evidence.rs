@@ -42,15 +42,30 @@ async fn bad_uploads_are_refused_by_name_and_write_nothing() {
     let path = "/api/v1/organizations/me/evidence";
     // Declared PDF, content PNG.
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let p = assert_problem(admin.upload(path, "x.pdf", "application/pdf", png).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    let p = assert_problem(
+        admin.upload(path, "x.pdf", "application/pdf", png).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("file"),
+    )
+    .await;
     assert_eq!(p["errors"][0]["code"], "type_mismatch");
     // A type we do not take.
-    let p = assert_problem(admin.upload(path, "x.html", "text/html", b"<html>".to_vec()).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    let p = assert_problem(
+        admin.upload(path, "x.html", "text/html", b"<html>".to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("file"),
+    )
+    .await;
     assert_eq!(p["errors"][0]["code"], "unsupported_type");
     // Over the limit, by a little (our check) and by a lot (the body limit).
     let mut big = pdf_bytes();
     big.resize(10 * 1024 * 1024 + 1, b' ');
-    let p = assert_problem(admin.upload(path, "big.pdf", "application/pdf", big).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    let p = assert_problem(
+        admin.upload(path, "big.pdf", "application/pdf", big).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("file"),
+    )
+    .await;
     assert_eq!(p["errors"][0]["code"], "too_large");
     let mut huge = pdf_bytes();
     huge.resize(12 * 1024 * 1024, b' ');

@@ -29,7 +29,9 @@ async fn endpoints_by_caller() {
         .await
         .expect("json");
     let token = inv["token"].as_str().expect("token");
-    app.anonymous().post("/api/v1/invitations/accept", &json!({"token": token, "name": "M", "password": PASSWORD})).await;
+    app.anonymous()
+        .post("/api/v1/invitations/accept", &json!({"token": token, "name": "M", "password": PASSWORD}))
+        .await;
     let member = app.login("member@a.example", PASSWORD).await;
     let operator = app.operator().await;
     let ev: Value = owner

@@ -82,15 +82,22 @@ async fn a_duplicate_registration_number_in_the_same_country_is_refused_whole() 
     let orgs = count(&app.store, "organizations").await;
     let users = count(&app.store, "users").await;
     // Same number written differently (case, spaces) is the same registration.
-    let res = app.anonymous().post("/api/v1/registrations", &registration("Second", "SG", "2019 00001a", "second@x.example")).await;
+    let res = app
+        .anonymous()
+        .post("/api/v1/registrations", &registration("Second", "SG", "2019 00001a", "second@x.example"))
+        .await;
     assert_problem(res, StatusCode::CONFLICT, Some("registration_number")).await;
     assert_eq!(count(&app.store, "organizations").await, orgs);
     assert_eq!(count(&app.store, "users").await, users, "the admin user was not half-written");
     // The same number in another country is another company.
-    let res = app.anonymous().post("/api/v1/registrations", &registration("Third", "MY", "201900001A", "third@x.example")).await;
+    let res = app
+        .anonymous()
+        .post("/api/v1/registrations", &registration("Third", "MY", "201900001A", "third@x.example"))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // A taken admin e-mail is named too.
-    let res = app.anonymous().post("/api/v1/registrations", &registration("Fourth", "TH", "9", "first@x.example")).await;
+    let res =
+        app.anonymous().post("/api/v1/registrations", &registration("Fourth", "TH", "9", "first@x.example")).await;
     assert_problem(res, StatusCode::CONFLICT, Some("admin.email")).await;
 }
 
@@ -100,7 +107,8 @@ async fn login_is_rate_limited_per_email() {
     app.register("Acme", "SG", "1", "a@x.example").await;
     let anon = app.anonymous();
     for _ in 0..5 {
-        let res = anon.post("/api/v1/auth/login", &json!({"email": "a@x.example", "password": "wrong password!"})).await;
+        let res =
+            anon.post("/api/v1/auth/login", &json!({"email": "a@x.example", "password": "wrong password!"})).await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, Some("password")).await;
     }
     let res = anon.post("/api/v1/auth/login", &json!({"email": "a@x.example", "password": PASSWORD})).await;
@@ -148,7 +156,8 @@ async fn api_tokens_work_until_revoked() {
     let id = t["id"].as_str().expect("id");
     assert_eq!(admin.delete(&format!("/api/v1/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
     assert_problem(bot.get("/api/v1/organizations/me").await, StatusCode::UNAUTHORIZED, None).await;
-    assert_problem(Session::with_bearer(&app, "tw_made_up").get("/api/v1/me").await, StatusCode::UNAUTHORIZED, None).await;
+    assert_problem(Session::with_bearer(&app, "tw_made_up").get("/api/v1/me").await, StatusCode::UNAUTHORIZED, None)
+        .await;
     // The token is stored only as a hash.
     use sqlx::Row;
     let stored: String = sqlx::query("SELECT token_hash FROM api_tokens WHERE id = $1")
@@ -165,15 +174,25 @@ async fn api_tokens_work_until_revoked() {
 async fn an_admin_invites_a_colleague_who_joins_as_member() {
     let app = TestApp::spawn().await;
     let (admin, org) = app.register("Acme", "SG", "1", "a@x.example").await;
-    let res = admin.post("/api/v1/organizations/me/invitations", &json!({"email": "b@x.example", "role": "member"})).await;
+    let res =
+        admin.post("/api/v1/organizations/me/invitations", &json!({"email": "b@x.example", "role": "member"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let inv: Value = res.json().await.expect("json");
     let token = inv["token"].as_str().expect("token").to_string();
-    let bad = app.anonymous().post("/api/v1/invitations/accept", &json!({"token": "inv_nope", "name": "B", "password": PASSWORD})).await;
+    let bad = app
+        .anonymous()
+        .post("/api/v1/invitations/accept", &json!({"token": "inv_nope", "name": "B", "password": PASSWORD}))
+        .await;
     assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
-    let res = app.anonymous().post("/api/v1/invitations/accept", &json!({"token": token, "name": "Bo", "password": PASSWORD})).await;
+    let res = app
+        .anonymous()
+        .post("/api/v1/invitations/accept", &json!({"token": token, "name": "Bo", "password": PASSWORD}))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let again = app.anonymous().post("/api/v1/invitations/accept", &json!({"token": token, "name": "Bo", "password": PASSWORD})).await;
+    let again = app
+        .anonymous()
+        .post("/api/v1/invitations/accept", &json!({"token": token, "name": "Bo", "password": PASSWORD}))
+        .await;
     assert_problem(again, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
     let member = app.login("b@x.example", PASSWORD).await;
     let me: Value = member.get("/api/v1/organizations/me").await.json().await.expect("json");
@@ -208,7 +227,9 @@ async fn the_operator_verifies_or_rejects_with_a_reason_and_the_badge_shows() {
     assert!(profile.get("contact").is_none(), "others see the public profile only");
     let res = op.post(&format!("/api/v1/operator/organizations/{org_b}/reject"), &json!({"reason": " "})).await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, Some("reason")).await;
-    let res = op.post(&format!("/api/v1/operator/organizations/{org_b}/reject"), &json!({"reason": "certificate expired"})).await;
+    let res = op
+        .post(&format!("/api/v1/operator/organizations/{org_b}/reject"), &json!({"reason": "certificate expired"}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let mine: Value = b.get("/api/v1/organizations/me").await.json().await.expect("json");
     assert_eq!(mine["verification"], json!({"status": "rejected", "reason": "certificate expired"}));

@@ -1,8 +1,8 @@
 //! Organisations, their evidence documents, products and verification.
 
 use crate::{
-    Actor, Evidence, NewUser, Organization, Page, Product, Result, Store, StoreError, User, is_unique_violation, new_id,
-    now_text,
+    Actor, Evidence, NewUser, Organization, Page, Product, Result, Store, StoreError, User, is_unique_violation,
+    new_id, now_text,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -73,7 +73,11 @@ pub enum OrganizationFilter {
 
 impl Store {
     /// E-registration: creates the organisation and its first user, who becomes its admin.
-    pub async fn register_organization(&self, reg: &CompanyRegistration, admin: &NewUser) -> Result<(Organization, User)> {
+    pub async fn register_organization(
+        &self,
+        reg: &CompanyRegistration,
+        admin: &NewUser,
+    ) -> Result<(Organization, User)> {
         let mut tx = self.begin_audited().await?;
         let taken = sqlx::query("SELECT id FROM organizations WHERE country = $1 AND registration_number = $2")
             .bind(reg.country.as_str())
@@ -160,7 +164,12 @@ impl Store {
     }
 
     /// Organisations in registration order, `limit` at a time after the id `after`.
-    pub async fn list_organizations(&self, filter: OrganizationFilter, after: &str, limit: usize) -> Result<Page<Organization>> {
+    pub async fn list_organizations(
+        &self,
+        filter: OrganizationFilter,
+        after: &str,
+        limit: usize,
+    ) -> Result<Page<Organization>> {
         let status = match filter {
             OrganizationFilter::All => "%",
             OrganizationFilter::Verification(s) => s,
@@ -230,16 +239,19 @@ impl Store {
         let sha = hex::encode(Sha256::digest(content));
         let mut tx = self.begin_audited().await?;
         let now = now_text();
-        let exists = sqlx::query("SELECT sha256 FROM blobs WHERE sha256 = $1").bind(&sha).fetch_optional(&mut *tx.tx).await?;
+        let exists =
+            sqlx::query("SELECT sha256 FROM blobs WHERE sha256 = $1").bind(&sha).fetch_optional(&mut *tx.tx).await?;
         if exists.is_none() {
-            sqlx::query("INSERT INTO blobs (sha256, size, content_type, content, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&sha)
-                .bind(content.len() as i64)
-                .bind(content_type)
-                .bind(content.to_vec())
-                .bind(&now)
-                .execute(&mut *tx.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO blobs (sha256, size, content_type, content, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&sha)
+            .bind(content.len() as i64)
+            .bind(content_type)
+            .bind(content.to_vec())
+            .bind(&now)
+            .execute(&mut *tx.tx)
+            .await?;
         }
         let id = new_id();
         let user = uploaded_by.user_id.clone().unwrap_or_default();
@@ -320,8 +332,14 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx.tx)
         .await?;
-        tx.commit(actor, Some(organization_id), "product.created", &format!("product:{id}"), json!({"title": p.title, "hs_code": p.hs_code}))
-            .await?;
+        tx.commit(
+            actor,
+            Some(organization_id),
+            "product.created",
+            &format!("product:{id}"),
+            json!({"title": p.title, "hs_code": p.hs_code}),
+        )
+        .await?;
         Ok(Product {
             id,
             organization_id: organization_id.into(),

@@ -3,8 +3,8 @@
 use crate::{Actor, Page, Result, Store};
 use serde_json::json;
 use sqlx::Row;
-use tradewind_domain::reference::{HsEntry, LocodeEntry};
 use tradewind_domain::HsLevel;
+use tradewind_domain::reference::{HsEntry, LocodeEntry};
 
 /// Rows per INSERT statement in bulk imports: well under both backends' parameter limits.
 const BATCH: usize = 200;
@@ -63,7 +63,14 @@ impl Store {
             }
             q.execute(&mut *tx.tx).await?;
         }
-        tx.commit(actor, None, "reference.hs_imported", "reference:hs", json!({"rows": entries.len(), "source": source})).await?;
+        tx.commit(
+            actor,
+            None,
+            "reference.hs_imported",
+            "reference:hs",
+            json!({"rows": entries.len(), "source": source}),
+        )
+        .await?;
         Ok(entries.len())
     }
 
@@ -77,14 +84,24 @@ impl Store {
         let entries: Vec<&LocodeEntry> = last.into_values().collect();
         let mut tx = self.begin_audited().await?;
         for chunk in entries.chunks(BATCH) {
-            let mut sql =
-                String::from("INSERT INTO locodes (code, country, name, subdivision, function, is_port, is_airport) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO locodes (code, country, name, subdivision, function, is_port, is_airport) VALUES ",
+            );
             for i in 0..chunk.len() {
                 let b = i * 7;
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7));
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
             }
             sql.push_str(
                 " ON CONFLICT (code) DO UPDATE SET country = excluded.country, name = excluded.name, \
@@ -104,8 +121,14 @@ impl Store {
             }
             q.execute(&mut *tx.tx).await?;
         }
-        tx.commit(actor, None, "reference.locode_imported", "reference:locode", json!({"rows": entries.len(), "source": source}))
-            .await?;
+        tx.commit(
+            actor,
+            None,
+            "reference.locode_imported",
+            "reference:locode",
+            json!({"rows": entries.len(), "source": source}),
+        )
+        .await?;
         Ok(entries.len())
     }
 
@@ -140,7 +163,8 @@ impl Store {
                 .take(8)
                 .map(|w| format!("%{}%", w.to_lowercase().replace(['%', '_'], "")))
                 .collect();
-            let mut sql = String::from("SELECT code, section, description, parent, level FROM hs_codes WHERE code > $1");
+            let mut sql =
+                String::from("SELECT code, section, description, parent, level FROM hs_codes WHERE code > $1");
             for i in 0..words.len() {
                 sql.push_str(&format!(" AND LOWER(description) LIKE ${}", i + 2));
             }
@@ -160,15 +184,23 @@ impl Store {
     }
 
     pub async fn get_locode(&self, code: &str) -> Result<Option<LocodeRow>> {
-        let row = sqlx::query("SELECT code, country, name, subdivision, function, is_port, is_airport FROM locodes WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT code, country, name, subdivision, function, is_port, is_airport FROM locodes WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| locode_from_row(&r)).transpose()
     }
 
     /// UN/LOCODEs by code prefix or name, optionally in one country.
-    pub async fn search_locodes(&self, q: &str, country: Option<&str>, after: &str, limit: usize) -> Result<Page<LocodeRow>> {
+    pub async fn search_locodes(
+        &self,
+        q: &str,
+        country: Option<&str>,
+        after: &str,
+        limit: usize,
+    ) -> Result<Page<LocodeRow>> {
         let q = q.trim();
         let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
         let prefix = format!("{}%", q.to_ascii_uppercase().replace(['%', '_', ' '], ""));

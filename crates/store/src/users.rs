@@ -2,7 +2,9 @@
 //! invitation links) are stored only as SHA-256 hashes.
 
 use crate::organizations::{email_conflict, member_role};
-use crate::{Actor, ApiToken, Invitation, NewUser, Result, Store, StoreError, User, is_unique_violation, new_id, now_text};
+use crate::{
+    Actor, ApiToken, Invitation, NewUser, Result, Store, StoreError, User, is_unique_violation, new_id, now_text,
+};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -78,7 +80,8 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { email_conflict("email", &user.email) } else { e.into() })?;
-        tx.commit(&Actor::system(), None, "operator.created", &format!("user:{id}"), json!({"email": user.email})).await?;
+        tx.commit(&Actor::system(), None, "operator.created", &format!("user:{id}"), json!({"email": user.email}))
+            .await?;
         self.get_user(&id).await
     }
 
@@ -92,7 +95,8 @@ impl Store {
         expires_at: &str,
     ) -> Result<Invitation> {
         let mut tx = self.begin_audited().await?;
-        let taken = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx.tx).await?;
+        let taken =
+            sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx.tx).await?;
         if taken.is_some() {
             return Err(StoreError::Conflict { field: "email", message: format!("{email} already has an account") });
         }
@@ -112,8 +116,14 @@ impl Store {
         .bind(expires_at)
         .execute(&mut *tx.tx)
         .await?;
-        tx.commit(actor, Some(organization_id), "user.invited", &format!("invitation:{id}"), json!({"email": email, "role": role}))
-            .await?;
+        tx.commit(
+            actor,
+            Some(organization_id),
+            "user.invited",
+            &format!("invitation:{id}"),
+            json!({"email": email, "role": role}),
+        )
+        .await?;
         self.get_invitation(&id).await
     }
 
@@ -183,25 +193,38 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { email_conflict("email", &inv.email) } else { e.into() })?;
-        sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2").bind(&now).bind(&inv.id).execute(&mut *tx.tx).await?;
-        let actor = Actor::user(&id, Some(&inv.organization_id));
-        tx.commit(&actor, Some(&inv.organization_id), "user.joined", &format!("user:{id}"), json!({"invitation_id": inv.id}))
+        sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(&inv.id)
+            .execute(&mut *tx.tx)
             .await?;
+        let actor = Actor::user(&id, Some(&inv.organization_id));
+        tx.commit(
+            &actor,
+            Some(&inv.organization_id),
+            "user.joined",
+            &format!("user:{id}"),
+            json!({"invitation_id": inv.id}),
+        )
+        .await?;
         self.get_user(&id).await
     }
 
     pub async fn create_session(&self, user: &User, id_hash: &str, csrf_token: &str, expires_at: &str) -> Result<()> {
         let mut tx = self.begin_audited().await?;
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id_hash)
-            .bind(&user.id)
-            .bind(csrf_token)
-            .bind(now_text())
-            .bind(expires_at)
-            .execute(&mut *tx.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_hash)
+        .bind(&user.id)
+        .bind(csrf_token)
+        .bind(now_text())
+        .bind(expires_at)
+        .execute(&mut *tx.tx)
+        .await?;
         let actor = Actor::user(&user.id, user.organization_id.as_deref());
-        tx.commit(&actor, user.organization_id.as_deref(), "user.logged_in", &format!("user:{}", user.id), json!({})).await?;
+        tx.commit(&actor, user.organization_id.as_deref(), "user.logged_in", &format!("user:{}", user.id), json!({}))
+            .await?;
         Ok(())
     }
 
@@ -239,16 +262,24 @@ impl Store {
             .execute(&mut *tx.tx)
             .await?;
         let actor = Actor::user(&user.id, user.organization_id.as_deref());
-        tx.commit(&actor, user.organization_id.as_deref(), "api_token.created", &format!("api_token:{id}"), json!({"name": name}))
-            .await?;
+        tx.commit(
+            &actor,
+            user.organization_id.as_deref(),
+            "api_token.created",
+            &format!("api_token:{id}"),
+            json!({"name": name}),
+        )
+        .await?;
         Ok(ApiToken { id, user_id: user.id.clone(), name: name.into(), created_at: now, revoked_at: None })
     }
 
     pub async fn list_api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query("SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(ApiToken {
@@ -279,7 +310,14 @@ impl Store {
             .execute(&mut *tx.tx)
             .await?;
         let actor = Actor::user(&user.id, user.organization_id.as_deref());
-        tx.commit(&actor, user.organization_id.as_deref(), "api_token.revoked", &format!("api_token:{token_id}"), json!({})).await?;
+        tx.commit(
+            &actor,
+            user.organization_id.as_deref(),
+            "api_token.revoked",
+            &format!("api_token:{token_id}"),
+            json!({}),
+        )
+        .await?;
         Ok(())
     }
 

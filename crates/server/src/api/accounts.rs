@@ -105,7 +105,10 @@ pub async fn register_company(state: &AppState, r: RegistrationIn) -> Result<Reg
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = RegistrationIn,
     responses((status = 201, description = "The organisation (pending verification) and its admin user", body = Object),
               (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn register(State(state): State<AppState>, Json(r): Json<RegistrationIn>) -> Result<impl IntoResponse, ApiError> {
+pub async fn register(
+    State(state): State<AppState>,
+    Json(r): Json<RegistrationIn>,
+) -> Result<impl IntoResponse, ApiError> {
     let out = register_company(&state, r).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -188,7 +191,11 @@ pub async fn login(
 
 /// End the browser session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, _user: CurrentUser, jar: CookieJar) -> Result<impl IntoResponse, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         state.store.delete_session(&auth::secret_hash(c.value())).await?;
     }
@@ -252,7 +259,10 @@ pub struct AcceptIn {
 /// Accept an invitation: creates the invited user in the inviting company.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "accounts", request_body = AcceptIn,
     responses((status = 201, body = Object), (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn accept_invitation(State(state): State<AppState>, Json(body): Json<AcceptIn>) -> Result<impl IntoResponse, ApiError> {
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    Json(body): Json<AcceptIn>,
+) -> Result<impl IntoResponse, ApiError> {
     let user = accept(&state, &body.token, &body.name, &body.password).await?;
     Ok((StatusCode::CREATED, Json(json!({"user": user}))))
 }
@@ -265,7 +275,11 @@ pub async fn accept(state: &AppState, token: &str, name: &str, password: &str) -
     let hash = auth::secret_hash(token.trim());
     // Look first so that a wrong link does not cost an argon2 hash.
     state.store.find_open_invitation(&hash).await.map_err(|_| {
-        ApiError::field("token", "invalid_invitation", "this invitation link is wrong, expired or already used; ask for a new one")
+        ApiError::field(
+            "token",
+            "invalid_invitation",
+            "this invitation link is wrong, expired or already used; ask for a new one",
+        )
     })?;
     let password_hash = auth::hash_password(password.to_string()).await?;
     Ok(state.store.accept_invitation(&hash, &name, &password_hash).await?)

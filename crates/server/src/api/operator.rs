@@ -19,7 +19,13 @@ pub async fn queue(
     Query(p): Query<PageParams>,
 ) -> Result<Json<PageBody<Organization>>, ApiError> {
     user.require_operator()?;
-    Ok(Json(state.store.list_organizations(OrganizationFilter::Verification("pending"), &p.after()?, p.limit()?).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .list_organizations(OrganizationFilter::Verification("pending"), &p.after()?, p.limit()?)
+            .await?
+            .into(),
+    ))
 }
 
 /// A company with its evidence, for review.
@@ -71,5 +77,7 @@ pub async fn reject(
     if body.reason.chars().count() > 1000 {
         return Err(ApiError::field("reason", "too_long", "reason must be at most 1000 characters"));
     }
-    Ok(Json(state.store.change_verification(&id, VerificationEvent::Reject { reason: body.reason }, &user.actor()).await?))
+    Ok(Json(
+        state.store.change_verification(&id, VerificationEvent::Reject { reason: body.reason }, &user.actor()).await?,
+    ))
 }

@@ -73,7 +73,8 @@ pub async fn list_organizations(
     Query(q): Query<DirectoryQuery>,
 ) -> Result<Json<PageBody<PublicProfile>>, ApiError> {
     let p = PageParams { cursor: q.cursor, limit: q.limit };
-    let page = state.store.list_organizations(OrganizationFilter::Verification("verified"), &p.after()?, p.limit()?).await?;
+    let page =
+        state.store.list_organizations(OrganizationFilter::Verification("verified"), &p.after()?, p.limit()?).await?;
     let body: PageBody<Organization> = page.into();
     Ok(Json(PageBody { items: body.items.iter().map(PublicProfile::from).collect(), next_cursor: body.next_cursor }))
 }
@@ -128,7 +129,10 @@ pub async fn upload_evidence(
 
 /// The caller's company's evidence documents.
 #[utoipa::path(get, path = "/api/v1/organizations/me/evidence", tag = "organizations", responses((status = 200, body = Object)))]
-pub async fn list_evidence(State(state): State<AppState>, user: CurrentUser) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list_evidence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let items: Vec<Evidence> = state.store.list_evidence(user.organization_id()?).await?;
     Ok(Json(json!({"items": items})))
 }
@@ -205,7 +209,14 @@ pub async fn create_invitation(
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(INVITATION_DAYS);
     let inv = state
         .store
-        .create_invitation(&user.actor(), &org, &email, role, &auth::secret_hash(&token), &tradewind_store::format_time(expires))
+        .create_invitation(
+            &user.actor(),
+            &org,
+            &email,
+            role,
+            &auth::secret_hash(&token),
+            &tradewind_store::format_time(expires),
+        )
         .await?;
     Ok((inv, token))
 }
@@ -227,7 +238,10 @@ pub async fn invite(
 
 /// The caller's company's invitations.
 #[utoipa::path(get, path = "/api/v1/organizations/me/invitations", tag = "organizations", responses((status = 200, body = Object)))]
-pub async fn list_invitations(State(state): State<AppState>, user: CurrentUser) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let org = user.require_admin()?;
     Ok(Json(json!({"items": state.store.list_invitations(org).await?})))
 }
@@ -245,7 +259,9 @@ pub async fn audit_trail(
     let after: i64 = if after.is_empty() {
         0
     } else {
-        after.parse().map_err(|_| ApiError::field("cursor", "invalid_cursor", "the cursor is not one this API gave out"))?
+        after
+            .parse()
+            .map_err(|_| ApiError::field("cursor", "invalid_cursor", "the cursor is not one this API gave out"))?
     };
     Ok(Json(state.store.list_audit(org, after, p.limit()?).await?.into()))
 }

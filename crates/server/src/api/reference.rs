@@ -68,7 +68,9 @@ pub async fn locodes(
     Query(q): Query<LocodeQuery>,
 ) -> Result<Json<PageBody<tradewind_store::reference::LocodeRow>>, ApiError> {
     let country = match &q.country {
-        Some(c) => Some(c.parse::<CountryCode>().map_err(|e| ApiError::field("country", "unknown_country", e.to_string()))?),
+        Some(c) => {
+            Some(c.parse::<CountryCode>().map_err(|e| ApiError::field("country", "unknown_country", e.to_string()))?)
+        }
         None => None,
     };
     let page = PageParams { cursor: q.cursor.clone(), limit: q.limit };
@@ -105,7 +107,8 @@ pub async fn hs_code(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<tradewind_store::reference::HsRow>, ApiError> {
-    let code: tradewind_domain::HsCode =
-        code.parse().map_err(|e: tradewind_domain::codes::CodeError| ApiError::field("code", "invalid_hs_code", e.to_string()))?;
+    let code: tradewind_domain::HsCode = code
+        .parse()
+        .map_err(|e: tradewind_domain::codes::CodeError| ApiError::field("code", "invalid_hs_code", e.to_string()))?;
     Ok(Json(state.store.get_hs(code.as_str()).await?.ok_or(ApiError::NotFound)?))
 }

@@ -1,14 +1,54 @@
-//! The server-rendered web UI.
+//! The server-rendered web UI: plain HTML forms that post and redirect (Post/Redirect/Get),
+//! usable without JavaScript, in English and Simplified Chinese.
+//!
+//! Pages reuse the API's building blocks (registration, sessions, invitations, evidence
+//! checks) and the store; they only add HTML, form parsing and translation. Validation
+//! errors re-render the form with each message next to its input; a visitor who is not
+//! logged in is sent to the login page; other failures show an error page.
+
+mod account;
+mod company;
+mod forms;
+mod home;
+pub mod i18n;
+mod operator;
+mod page;
 
 use crate::AppState;
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::http::{StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+/// The one stylesheet, hand-written, served from the binary.
+const STYLESHEET: &str = include_str!("../../static/tradewind.css");
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(home::home))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/invitations/accept", get(account::accept_form).post(account::accept))
+        .route("/company", get(company::profile))
+        .route("/company/evidence", post(company::upload_evidence))
+        .route("/company/resubmit", post(company::resubmit))
+        .route("/company/users", get(company::users))
+        .route("/company/invitations", post(company::invite))
+        .route("/operator/queue", get(operator::queue))
+        .route("/operator/organizations/{id}/verify", post(operator::verify))
+        .route("/operator/organizations/{id}/reject", post(operator::reject))
+        .route("/assets/tradewind.css", get(stylesheet))
+        .layer(middleware::from_fn(page::web_layer))
 }
 
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
+}
+
+/// The page for an unknown address (in English; pages inside the UI redraw it in the
+/// visitor's language).
 pub fn not_found_page() -> impl IntoResponse {
-    (StatusCode::NOT_FOUND, Html("<!doctype html><title>Not found</title><h1>Not found</h1>"))
+    page::error_page(StatusCode::NOT_FOUND, page::Failure::NotFound, i18n::Lang::En)
 }

@@ -32,7 +32,8 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
         Ok(admin_url) if !admin_url.is_empty() => {
             use sqlx::Connection;
             let name = format!("tw_test_{}", uuid_simple());
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect to TRADEWIND_TEST_DATABASE_URL");
+            let mut conn =
+                sqlx::PgConnection::connect(&admin_url).await.expect("connect to TRADEWIND_TEST_DATABASE_URL");
             sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
             let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database URL has a path");
             (format!("{base}/{name}"), None)
@@ -166,7 +167,12 @@ impl Session {
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
-        self.req(reqwest::Method::POST, path).header("content-type", content_type).body(body).send().await.expect("send")
+        self.req(reqwest::Method::POST, path)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("send")
     }
 
     pub async fn delete(&self, path: &str) -> Response {
@@ -189,7 +195,10 @@ pub async fn assert_problem(res: Response, status: StatusCode, field: Option<&st
     assert_eq!(body["status"], status.as_u16());
     assert!(!body["detail"].as_str().unwrap_or("").is_empty(), "problem has a detail: {body}");
     if let Some(f) = field {
-        let fields: Vec<&str> = body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
         assert!(fields.contains(&f), "expected field {f} in {body}");
     }
     body
