@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod codes;
 pub mod incoterm;
+pub mod marketplace;
 pub mod money;
 pub mod organization;
 pub mod reference;
