@@ -1,10 +1,13 @@
 //! The `tradewind` command: runs the platform (`serve`, the default) and its maintenance
-//! tasks (`audit verify`, `import hs`, `import locode`, `operator create`).
+//! tasks (`audit verify`, `import hs`, `import locode`, `operator create`), and scores a
+//! paperless-trade assessment from a file (`assess`) without a database or a server.
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 use std::path::PathBuf;
+use std::sync::Arc;
+use tradewind_domain::assessment::{Answers, AssessmentResult, FileFormat, Kind, Questionnaire};
 use tradewind_server::{AppState, ServerSettings};
 use tradewind_store::{Actor, Store, redact_url};
 
@@ -32,6 +35,9 @@ struct DbArgs {
     /// Log lines as `text` or `json` [default: text]
     #[arg(long, env = "TRADEWIND_LOG_FORMAT", global = true)]
     log_format: Option<LogFormat>,
+    /// Assessment questionnaire file, TOML or JSON (see docs/ASSESSMENT.md) [default: built-in]
+    #[arg(long, env = "TRADEWIND_QUESTIONNAIRE", global = true)]
+    questionnaire: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum, Deserialize, PartialEq, Eq)]
@@ -60,6 +66,75 @@ enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// Score a paperless-trade assessment from an answers file and print the result.
+    Assess(AssessArgs),
+    /// Rebuild the search index from the database (the source of truth).
+    Reindex,
+    /// Measure the platform's components against the peers' reference workloads.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Search index: indexing throughput, query latency with filters and facets, peak memory.
+    Search(SearchBenchArgs),
+}
+
+#[derive(Args)]
+struct SearchBenchArgs {
+    /// Synthetic leads and products to index, besides 50,000 companies
+    #[arg(long, default_value_t = 100_000)]
+    docs: usize,
+    /// The peers' leads file (gen_leads.py): run their reference workload instead
+    #[arg(long)]
+    leads_file: Option<PathBuf>,
+    /// Queries per pass on the synthetic corpus
+    #[arg(long, default_value_t = 300)]
+    queries: usize,
+    /// Indexing threads
+    #[arg(long, default_value_t = 1)]
+    writer_threads: usize,
+    /// HS nomenclature CSV for the synthetic corpus's product words
+    #[arg(long, default_value = "../shared/standards/hs-codes/harmonized-system.csv")]
+    hs_file: PathBuf,
+    /// The peers' PEER lines (run.sh's .peers file), to print ratios
+    #[arg(long)]
+    peer_lines: Option<PathBuf>,
+    /// Build the index here and keep it [default: a temporary folder, removed]
+    #[arg(long)]
+    index_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct AssessArgs {
+    /// Answers, TOML or JSON: `[answers]` mapping question ids to levels (0 = the first)
+    answers: PathBuf,
+    /// Who is assessed [default: the file's `kind`, else company]
+    #[arg(long)]
+    kind: Option<Kind>,
+    /// Also write the report, with its charts, to this PDF file
+    #[arg(long)]
+    pdf: Option<PathBuf>,
+    /// Language of the texts: en or zh [default: en]
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Print the result as JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// An answers file for `tradewind assess`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswersFile {
+    kind: Option<Kind>,
+    /// Who is assessed, for the report's heading.
+    subject: Option<String>,
+    #[serde(default)]
+    answers: Answers,
 }
 
 #[derive(Args, Default)]
@@ -87,6 +162,8 @@ enum ImportCommand {
     Hs { file: PathBuf },
     /// UN/LOCODE from the official UNECE CSV files (one or more)
     Locode { files: Vec<PathBuf> },
+    /// Exchange rates from the European Central Bank's reference rate CSV (eurofxref.csv)
+    Fx { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -110,6 +187,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     demo: Option<bool>,
     log_format: Option<LogFormat>,
+    questionnaire: Option<PathBuf>,
 }
 
 fn load_file_config(path: Option<&PathBuf>) -> Result<FileConfig> {
@@ -122,11 +200,34 @@ fn load_file_config(path: Option<&PathBuf>) -> Result<FileConfig> {
     }
 }
 
+/// The questionnaire file given by flag, environment or config file, checked; else the
+/// built-in one.
+fn load_questionnaire(db: &DbArgs, file: &FileConfig) -> Result<Questionnaire> {
+    let Some(path) = db.questionnaire.as_ref().or(file.questionnaire.as_ref()) else {
+        return Ok(Questionnaire::builtin());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading questionnaire file {}", path.display()))?;
+    Questionnaire::parse(&text, FileFormat::of_path(&path.to_string_lossy()))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The data folder: flag, then environment, then config file, then `./data`.
+fn data_dir(db: &DbArgs, file: &FileConfig) -> PathBuf {
+    db.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"))
+}
+
+/// The on-disk search index in the data folder.
+fn open_index(db: &DbArgs, file: &FileConfig) -> Result<tradewind_search::SearchIndex> {
+    let dir = data_dir(db, file).join("search-index");
+    tradewind_search::SearchIndex::open(&dir).with_context(|| format!("opening search index {}", dir.display()))
+}
+
 async fn open_store(db: &DbArgs, file: &FileConfig) -> Result<Store> {
     let url = match db.database_url.clone().or_else(|| file.database_url.clone()) {
         Some(u) => u,
         None => {
-            let dir = db.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
+            let dir = data_dir(db, file);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating data folder {}", dir.display()))?;
             format!("sqlite://{}", dir.join("tradewind.db").display())
         }
@@ -144,6 +245,10 @@ async fn main() -> Result<()> {
     match cli.db.log_format.or(file.log_format).unwrap_or(LogFormat::Text) {
         LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+    }
+    if let Some(Command::Assess(args)) = &cli.command {
+        let questionnaire = load_questionnaire(&cli.db, &file)?;
+        return assess(&questionnaire, args);
     }
     match cli.command {
         // The quick start: serve with the demo data.
@@ -188,7 +293,23 @@ async fn main() -> Result<()> {
                     }
                     println!("imported {total} UN/LOCODE locations");
                 }
+                ImportCommand::Fx { file } => {
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                    let source = format!("ECB reference rates ({})", file.display());
+                    let rates = tradewind_domain::marketplace::FxRates::parse_ecb_csv(&text, &source)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    let n = store.import_fx(&Actor::system(), &rates).await?;
+                    println!("imported {n} exchange rates of {} against {}", rates.as_of, rates.base);
+                }
             }
+            Ok(())
+        }
+        Some(Command::Reindex) => {
+            let store = open_store(&cli.db, &file).await?;
+            let index = open_index(&cli.db, &file)?;
+            let service = tradewind_server::search::SearchService::new(index);
+            let n = service.reindex(&store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("search index rebuilt: {n} documents");
             Ok(())
         }
         Some(Command::Operator { command: OperatorCommand::Create { email, name } }) => {
@@ -207,11 +328,137 @@ async fn main() -> Result<()> {
             println!("operator {} created", user.email);
             Ok(())
         }
+        Some(Command::Bench { command: BenchCommand::Search(args) }) => {
+            let options = tradewind_search::bench::BenchOptions {
+                docs: args.docs,
+                leads_file: args.leads_file,
+                queries: args.queries,
+                writer_threads: args.writer_threads,
+                hs_file: args.hs_file,
+                peer_lines: args.peer_lines,
+                index_dir: args.index_dir,
+            };
+            tradewind_search::bench::run(&options, &mut std::io::stdout().lock()).map_err(|e| anyhow::anyhow!(e))
+        }
+        Some(Command::Assess(_)) => Ok(()),
     }
+}
+
+/// `tradewind assess`: scores an answers file, prints the result, writes the PDF if asked.
+fn assess(q: &Questionnaire, args: &AssessArgs) -> Result<()> {
+    let path = &args.answers;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading answers file {}", path.display()))?;
+    let parsed: AnswersFile = match FileFormat::of_path(&path.to_string_lossy()) {
+        FileFormat::Json => serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        FileFormat::Toml => toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+    };
+    let kind = args.kind.or(parsed.kind).unwrap_or(Kind::Company);
+    if let Err(errors) = q.check_answers(kind, &parsed.answers) {
+        let lines: Vec<String> = errors.0.iter().map(|e| format!("  - {}", e.message)).collect();
+        bail!(
+            "{}: the answers do not fit the {kind} questionnaire {}:\n{}",
+            path.display(),
+            q.version,
+            lines.join("\n")
+        );
+    }
+    let result = q.score(kind, &parsed.answers);
+    let lang = if args.lang == "zh" { "zh" } else { "en" };
+    let section = q.section(kind);
+    let subject = parsed.subject.unwrap_or_else(|| section.title.get(lang).to_string());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        let unanswered: Vec<&str> = q
+            .questions(kind)
+            .filter(|(_, question)| parsed.answers.get(&question.id).is_none())
+            .map(|(_, question)| question.id.as_str())
+            .collect();
+        print!("{}", result_text(q, &result, &unanswered, &subject, lang));
+    }
+    if let Some(out) = &args.pdf {
+        let fonts = tradewind_report::Fonts::system()?;
+        let date = time_today();
+        let input = tradewind_report::ReportInput {
+            lang: lang.to_string(),
+            subject,
+            kind_title: section.title.get(lang).to_string(),
+            date: date.clone(),
+            result: result.clone(),
+            bands: q.bands.clone(),
+            history: vec![(date, result.score)],
+        };
+        let pdf = tradewind_report::render_pdf(&input, &fonts)?;
+        std::fs::write(out, pdf).with_context(|| format!("writing {}", out.display()))?;
+        if !args.json {
+            println!("\nReport written to {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+/// Today's date (UTC), for the report.
+fn time_today() -> String {
+    tradewind_store::now_text().get(..10).unwrap_or_default().to_string()
+}
+
+/// The result as a person reads it in a terminal.
+fn result_text(q: &Questionnaire, r: &AssessmentResult, unanswered: &[&str], subject: &str, lang: &str) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let section = q.section(r.kind);
+    let _ = writeln!(s, "{} · {subject}", section.title.get(lang));
+    let _ =
+        writeln!(s, "Questionnaire {} · {} of {} questions answered", r.questionnaire_version, r.answered, r.questions);
+    if !unanswered.is_empty() {
+        let _ = writeln!(s, "{} unanswered, counted as nothing in place: {}", unanswered.len(), unanswered.join(", "));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "Score: {} of 100 · {} ({} stage)", r.score, r.band.level.get(lang), r.band.stage.get(lang));
+    let _ = writeln!(s, "  {}", r.band.summary.get(lang));
+    let _ = writeln!(s);
+    let _ = writeln!(s, "By dimension:");
+    for d in &r.dimensions {
+        let filled = (d.percent as usize + 5) / 10;
+        let bar = format!("{}{}", "#".repeat(filled), ".".repeat(10 - filled.min(10)));
+        let _ =
+            writeln!(s, "  {bar} {:>3}%  {} ({}; weight {})", d.percent, d.name.get(lang), d.level.get(lang), d.weight);
+    }
+    let _ = writeln!(s);
+    if r.action_plan.is_empty() {
+        let _ = writeln!(s, "Action plan: no gaps, every question is at its top level.");
+    } else {
+        let _ = writeln!(s, "Action plan (largest gain first):");
+        for (i, a) in r.action_plan.iter().enumerate() {
+            let _ = writeln!(s, "  {:>2}. +{:.1} points  {}", i + 1, a.gain, a.step.get(lang));
+            let _ = writeln!(
+                s,
+                "      {} · now \"{}\", next \"{}\" [{}]",
+                a.dimension.get(lang),
+                a.current.get(lang),
+                a.next.get(lang),
+                a.question_id
+            );
+            if let Some(f) = &a.feature {
+                let status = match f.status {
+                    tradewind_domain::assessment::FeatureStatus::Available => "available",
+                    tradewind_domain::assessment::FeatureStatus::Planned => "planned",
+                };
+                let _ = writeln!(s, "      tradewind: {} ({status})", f.name.get(lang));
+            }
+        }
+    }
+    s
 }
 
 async fn serve(db: &DbArgs, file: &FileConfig, args: ServeArgs) -> Result<()> {
     let bind = args.bind.or_else(|| file.bind.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+    // A broken questionnaire file stops the start-up with a message naming what is wrong.
+    let questionnaire = load_questionnaire(db, file)?;
+    tracing::info!(version = %questionnaire.version, "assessment questionnaire loaded");
+    if let Err(e) = tradewind_report::Fonts::system() {
+        tracing::warn!(error = %e, "assessment PDF reports will fail until a font is installed");
+    }
     let store = open_store(db, file).await?;
     tradewind_server::ensure_reference_data(&store).await.map_err(|e| anyhow::anyhow!(e))?;
     if args.demo.or(file.demo).unwrap_or(false) {
@@ -223,9 +470,11 @@ async fn serve(db: &DbArgs, file: &FileConfig, args: ServeArgs) -> Result<()> {
     }
     let settings = ServerSettings {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        questionnaire: Arc::new(questionnaire),
         ..ServerSettings::default()
     };
-    let state = AppState::new(store.clone(), settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let index = open_index(db, file)?;
+    let state = AppState::with_index(store.clone(), settings, index).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
     println!("tradewind is serving on http://{}", listener.local_addr()?);
     tradewind_server::serve(listener, state, shutdown_signal()).await?;

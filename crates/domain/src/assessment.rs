@@ -16,7 +16,7 @@ mod measured;
 mod questionnaire;
 mod scoring;
 
-pub use measured::{Coverage, Indicator, IndicatorResult, MeasuredScore, PlatformActivity};
+pub use measured::{Coverage, Indicator, IndicatorResult, MeasuredScore, PlatformActivity, REGISTRATION_ONLY_NOTE};
 pub use questionnaire::{
     Band, Dimension, Feature, FeatureStatus, FileFormat, IndicatorDef, KindSection, MeasuredSection, Question,
     Questionnaire, QuestionnaireError, Text,

@@ -5,6 +5,7 @@
 //! organisations and the roles they play in trade ([`organization`]), and the hash-chained
 //! audit trail ([`audit`]). Every other crate depends on this one; it depends on none of them.
 
+pub mod assessment;
 pub mod audit;
 pub mod codes;
 pub mod incoterm;

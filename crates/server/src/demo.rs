@@ -2,8 +2,9 @@
 //! different countries with their users and products.
 
 use crate::auth::hash_password;
+use tradewind_domain::marketplace::{PriceTier, ProductForm};
 use tradewind_domain::organization::{RegistrationForm, VerificationEvent};
-use tradewind_store::{Actor, NewProduct, NewUser, Store};
+use tradewind_store::{Actor, NewUser, Store};
 
 /// The password of every demo account. Demo only: change or remove these accounts before
 /// real use.
@@ -130,20 +131,40 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
         store.change_verification(&org.id, VerificationEvent::Verify, &op_actor).await.map_err(|e| e.to_string())?;
         let actor = Actor::user(&user.id, Some(&org.id));
         for (title, description, hs) in c.products {
-            store
-                .add_product(
-                    &actor,
-                    &org.id,
-                    &NewProduct {
-                        title: (*title).into(),
-                        description: (*description).into(),
-                        hs_code: (*hs).into(),
-                        origin_country: c.country.into(),
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            let listing = demo_listing(title, description, hs, c.country)?;
+            store.create_product(&actor, &org.id, &listing).await.map_err(|e| e.to_string())?;
         }
     }
     Ok(logins)
+}
+
+/// A demo listing: two price tiers in US dollars, a plausible MOQ and capacity.
+fn demo_listing(
+    title: &str,
+    description: &str,
+    hs: &str,
+    country: &str,
+) -> Result<tradewind_domain::marketplace::ProductListing, String> {
+    use rust_decimal::Decimal;
+    let form = ProductForm {
+        title: title.into(),
+        description: description.into(),
+        hs_code: hs.into(),
+        origin_country: country.into(),
+        unit: if hs.starts_with("09") { "KGM".into() } else { "H87".into() },
+        moq: Some(Decimal::from(100)),
+        supply_capacity: Some(Decimal::from(50_000)),
+        currency: "USD".into(),
+        price_tiers: vec![
+            PriceTier {
+                min_quantity: Decimal::from(100),
+                max_quantity: Some(Decimal::from(999)),
+                unit_price: Decimal::new(1250, 2),
+            },
+            PriceTier { min_quantity: Decimal::from(1000), max_quantity: None, unit_price: Decimal::new(1090, 2) },
+        ],
+        lead_time_days: Some(30),
+        certifications: if hs.starts_with("85") { vec!["CE".into(), "RoHS".into()] } else { vec!["ISO 9001".into()] },
+    };
+    form.validate().map_err(|e| format!("demo product {title}: {e:?}"))
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod problem;
+pub mod search;
 pub mod web;
 
 use axum::Router;
@@ -18,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tradewind_domain::assessment::Questionnaire;
 use tradewind_store::{Actor, Store};
 
 /// Largest request body: an evidence file plus multipart overhead.
@@ -32,11 +34,18 @@ pub struct ServerSettings {
     pub login_attempts_per_email: usize,
     /// Failed logins allowed per client address within 15 minutes.
     pub login_attempts_per_client: usize,
+    /// The assessment questionnaire (the built-in one unless the operator gave a file).
+    pub questionnaire: Arc<Questionnaire>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { secure_cookies: false, login_attempts_per_email: 5, login_attempts_per_client: 50 }
+        ServerSettings {
+            secure_cookies: false,
+            login_attempts_per_email: 5,
+            login_attempts_per_client: 50,
+            questionnaire: Arc::new(Questionnaire::builtin()),
+        }
     }
 }
 
@@ -49,23 +58,52 @@ pub struct AppState {
     /// A real argon2 hash to verify against when an e-mail is unknown, so that a wrong
     /// e-mail and a wrong password take the same time.
     pub dummy_hash: Arc<String>,
+    /// The search index, fed from the store's outbox.
+    pub search: search::SearchService,
 }
 
 impl AppState {
+    /// State with an in-memory search index (tests, and deployments that rebuild it at start).
     pub async fn new(store: Store, settings: ServerSettings) -> Result<AppState, problem::ApiError> {
+        let index =
+            tradewind_search::SearchIndex::in_memory().map_err(|e| problem::ApiError::Internal(e.to_string()))?;
+        Self::with_index(store, settings, index).await
+    }
+
+    /// State with the given search index; starts its indexer and replays the outbox.
+    pub async fn with_index(
+        store: Store,
+        settings: ServerSettings,
+        index: tradewind_search::SearchIndex,
+    ) -> Result<AppState, problem::ApiError> {
         let dummy_hash = auth::hash_password(auth::new_secret("")).await?;
+        let search = search::SearchService::new(index);
+        if search.index.doc_count() == 0 {
+            // A new or lost index: fill it from the database, the source of truth.
+            search.reindex(&store).await?;
+        }
+        search.spawn_indexer(store.clone());
         Ok(AppState {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             dummy_hash: Arc::new(dummy_hash),
+            search,
         })
     }
 }
 
-/// Loads the built-in HS and UN/LOCODE subsets into an empty database.
+/// Loads the built-in HS and UN/LOCODE subsets, and demonstration exchange rates, into an
+/// empty database.
 pub async fn ensure_reference_data(store: &Store) -> Result<(), String> {
     use tradewind_domain::reference::*;
+    if store.fx_rates().await.map_err(|e| e.to_string())?.is_none() {
+        let fx = tradewind_domain::marketplace::FxRates::parse_ecb_csv(
+            tradewind_domain::marketplace::DEMO_FX_CSV,
+            "tradewind demo rates (approximate; import ECB reference rates with `tradewind import fx`)",
+        )?;
+        store.import_fx(&Actor::system(), &fx).await.map_err(|e| e.to_string())?;
+    }
     if store.count_hs().await.map_err(|e| e.to_string())? == 0 {
         let hs = parse_hs_csv(BUILTIN_HS_CSV.as_bytes()).map_err(|e| e.to_string())?;
         store.import_hs(&Actor::system(), &hs, "built-in subset").await.map_err(|e| e.to_string())?;

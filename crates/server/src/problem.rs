@@ -31,6 +31,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("internal error")]
     Internal(String),
+    /// The server lacks something it needs (for example a font for PDF reports); the
+    /// message says what to install.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -66,6 +70,9 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            ApiError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Not available on this server")
+            }
         }
     }
 

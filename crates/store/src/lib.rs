@@ -6,14 +6,19 @@
 //! transaction together with its audit entry ([`audit`]), so an action and its record are
 //! written together or not at all.
 
+mod assessments;
 pub mod audit;
+mod blobs;
+mod marketplace;
 mod model;
 mod organizations;
 pub mod reference;
 mod users;
 
+pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
+pub use marketplace::*;
 pub use model::*;
-pub use organizations::{NewProduct, OrganizationFilter};
+pub use organizations::OrganizationFilter;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

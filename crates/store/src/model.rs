@@ -95,17 +95,6 @@ pub struct Evidence {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Product {
-    pub id: String,
-    pub organization_id: String,
-    pub title: String,
-    pub description: String,
-    pub hs_code: String,
-    pub origin_country: String,
-    pub created_at: String,
-}
-
 /// One page of a list and the cursor for the next, if there is more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page<T> {

@@ -1,8 +1,8 @@
 //! Organisations, their evidence documents, products and verification.
 
 use crate::{
-    Actor, Evidence, NewUser, Organization, Page, Product, Result, Store, StoreError, User, is_unique_violation,
-    new_id, now_text,
+    Actor, Evidence, NewUser, Organization, Page, Result, Store, StoreError, User, is_unique_violation, new_id,
+    now_text,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -139,6 +139,7 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { email_conflict("admin.email", &admin.email) } else { e.into() })?;
+        crate::marketplace::queue_in(&mut tx, "organization", &org_id).await?;
         let actor = Actor::user(&user_id, Some(&org_id));
         tx.commit(
             &actor,
@@ -214,6 +215,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx.tx)
         .await?;
+        crate::marketplace::queue_in(&mut tx, "organization", id).await?;
         tx.commit(
             actor,
             Some(id),
@@ -235,24 +237,9 @@ impl Store {
         content_type: &str,
         content: &[u8],
     ) -> Result<Evidence> {
-        use sha2::{Digest, Sha256};
-        let sha = hex::encode(Sha256::digest(content));
         let mut tx = self.begin_audited().await?;
         let now = now_text();
-        let exists =
-            sqlx::query("SELECT sha256 FROM blobs WHERE sha256 = $1").bind(&sha).fetch_optional(&mut *tx.tx).await?;
-        if exists.is_none() {
-            sqlx::query(
-                "INSERT INTO blobs (sha256, size, content_type, content, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&sha)
-            .bind(content.len() as i64)
-            .bind(content_type)
-            .bind(content.to_vec())
-            .bind(&now)
-            .execute(&mut *tx.tx)
-            .await?;
-        }
+        let sha = crate::blobs::put_blob(&mut tx, content_type, content, &now).await?;
         let id = new_id();
         let user = uploaded_by.user_id.clone().unwrap_or_default();
         sqlx::query(
@@ -314,78 +301,9 @@ impl Store {
         Ok((evidence_from_row(&row)?, row.try_get("content")?))
     }
 
-    /// Adds a product to a company's catalogue.
-    pub async fn add_product(&self, actor: &Actor, organization_id: &str, p: &NewProduct) -> Result<Product> {
-        let mut tx = self.begin_audited().await?;
-        let id = new_id();
-        let now = now_text();
-        sqlx::query(
-            "INSERT INTO products (id, organization_id, title, description, hs_code, origin_country, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(organization_id)
-        .bind(&p.title)
-        .bind(&p.description)
-        .bind(&p.hs_code)
-        .bind(&p.origin_country)
-        .bind(&now)
-        .execute(&mut *tx.tx)
-        .await?;
-        tx.commit(
-            actor,
-            Some(organization_id),
-            "product.created",
-            &format!("product:{id}"),
-            json!({"title": p.title, "hs_code": p.hs_code}),
-        )
-        .await?;
-        Ok(Product {
-            id,
-            organization_id: organization_id.into(),
-            title: p.title.clone(),
-            description: p.description.clone(),
-            hs_code: p.hs_code.clone(),
-            origin_country: p.origin_country.clone(),
-            created_at: now,
-        })
-    }
-
-    pub async fn list_products(&self, organization_id: &str) -> Result<Vec<Product>> {
-        let rows = sqlx::query(
-            "SELECT id, organization_id, title, description, hs_code, origin_country, created_at FROM products
-             WHERE organization_id = $1 ORDER BY id",
-        )
-        .bind(organization_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Product {
-                    id: r.try_get("id")?,
-                    organization_id: r.try_get("organization_id")?,
-                    title: r.try_get("title")?,
-                    description: r.try_get("description")?,
-                    hs_code: r.try_get("hs_code")?,
-                    origin_country: r.try_get("origin_country")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
-    }
-
     pub async fn count_organizations(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM organizations").fetch_one(&self.pool).await?.try_get("n")?)
     }
-}
-
-/// A product as a seller lists it (validated by the caller).
-#[derive(Debug, Clone)]
-pub struct NewProduct {
-    pub title: String,
-    pub description: String,
-    pub hs_code: String,
-    pub origin_country: String,
 }
 
 pub(crate) fn email_conflict(field: &'static str, email: &str) -> StoreError {

@@ -458,7 +458,11 @@ mod tests {
 
     #[test]
     fn dimension_weights_must_sum_to_100() {
-        let text = builtin_text().replacen("id = \"institutional\"\nname = { en = \"Institutional set-up\", zh = \"机构设置\" }\nweight = 10", "id = \"institutional\"\nname = \"Institutional set-up\"\nweight = 5", 1);
+        let text = builtin_text().replacen(
+            "id = \"institutional\"\nname = { en = \"Institutional set-up\", zh = \"机构设置\" }\nweight = 10",
+            "id = \"institutional\"\nname = \"Institutional set-up\"\nweight = 5",
+            1,
+        );
         let p = invalid(&text);
         assert!(p.iter().any(|m| m == "economy dimension weights sum to 95; they must sum to 100"), "{p:?}");
     }
@@ -515,7 +519,8 @@ mod tests {
 
     #[test]
     fn english_is_required() {
-        let text = builtin_text().replacen("title = { en = \"Economy assessment\", zh", "title = { fr = \"Économie\", zh", 1);
+        let text =
+            builtin_text().replacen("title = { en = \"Economy assessment\", zh", "title = { fr = \"Économie\", zh", 1);
         assert!(invalid(&text).iter().any(|m| m == "economy.title has no English text (en)"));
     }
 }

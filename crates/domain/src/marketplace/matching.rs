@@ -163,7 +163,12 @@ pub fn score(rfq: &RfqProfile, offer: &SupplierOffer, w: &Weights) -> MatchScore
     let (hs, why) = hs_closeness(rfq.hs_code.as_ref(), &offer.hs_code);
     add("hs_closeness", w.hs_closeness, hs, why);
     let t = text_similarity(&rfq.text, &offer.text);
-    add("text_similarity", w.text_similarity, t, format!("{:.0}% of the request's words appear in the offer", t * 100.0));
+    add(
+        "text_similarity",
+        w.text_similarity,
+        t,
+        format!("{:.0}% of the request's words appear in the offer", t * 100.0),
+    );
     add(
         "exports_to_destination",
         w.exports_to_destination,
@@ -185,7 +190,9 @@ pub fn score(rfq: &RfqProfile, offer: &SupplierOffer, w: &Weights) -> MatchScore
     };
     add("quantity_fit", w.quantity_fit, q, why);
     let (p, why) = match (rfq.target_unit_price, offer.unit_price) {
-        (Some(target), Some(price)) if price <= target => (1.0, format!("price {price} is at or below the target {target}")),
+        (Some(target), Some(price)) if price <= target => {
+            (1.0, format!("price {price} is at or below the target {target}"))
+        }
         (Some(target), Some(price)) => {
             // Full marks at the target, none at twice the target.
             let over = ((price - target) / target).to_f64().unwrap_or(1.0);

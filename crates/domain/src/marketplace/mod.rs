@@ -90,7 +90,9 @@ impl UnitOfMeasure {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a supported UN/ECE Rec 20 unit; use one of H87, C62, SET, PR, DZN, GRM, KGM, TNE, LTR, MTR, MTK, MTQ")]
+#[error(
+    "'{0}' is not a supported UN/ECE Rec 20 unit; use one of H87, C62, SET, PR, DZN, GRM, KGM, TNE, LTR, MTR, MTK, MTQ"
+)]
 pub struct UnknownUnit(pub String);
 
 impl crate::validation::CodedError for UnknownUnit {
@@ -296,23 +298,28 @@ impl ProductForm {
             }
         }
         match (title, hs_code, origin, unit, moq, capacity, currency, lead) {
-            (Some(title), Some(hs_code), Some(origin_country), Some(unit), Some(moq), Some(sc), Some(currency), Some(l))
-                if e.is_empty() =>
-            {
-                Ok(ProductListing {
-                    title,
-                    description: self.description.trim().to_string(),
-                    hs_code,
-                    origin_country,
-                    unit,
-                    moq,
-                    supply_capacity: sc,
-                    currency,
-                    price_tiers: self.price_tiers.clone(),
-                    lead_time_days: l,
-                    certifications,
-                })
-            }
+            (
+                Some(title),
+                Some(hs_code),
+                Some(origin_country),
+                Some(unit),
+                Some(moq),
+                Some(sc),
+                Some(currency),
+                Some(l),
+            ) if e.is_empty() => Ok(ProductListing {
+                title,
+                description: self.description.trim().to_string(),
+                hs_code,
+                origin_country,
+                unit,
+                moq,
+                supply_capacity: sc,
+                currency,
+                price_tiers: self.price_tiers.clone(),
+                lead_time_days: l,
+                certifications,
+            }),
             _ => Err(e),
         }
     }
@@ -638,7 +645,9 @@ impl FxRates {
         let rate = (target / from).round_dp(8);
         let scale = u32::from(to.minor_units().unwrap_or(0));
         let raw = m.amount().checked_mul(target)?.checked_div(from)?;
-        let amount = Money::new(raw.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven), to).ok()?;
+        let amount =
+            Money::new(raw.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven), to)
+                .ok()?;
         Some(Conversion { amount, rate, as_of: self.as_of.clone(), source: self.source.clone() })
     }
 
@@ -667,7 +676,12 @@ impl FxRates {
         if rates.is_empty() {
             return Err("no rates found".into());
         }
-        Ok(FxRates { base, rates, as_of: values.first().copied().unwrap_or("").to_string(), source: source.to_string() })
+        Ok(FxRates {
+            base,
+            rates,
+            as_of: values.first().copied().unwrap_or("").to_string(),
+            source: source.to_string(),
+        })
     }
 }
 

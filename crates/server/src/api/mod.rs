@@ -2,6 +2,8 @@
 //! handlers' annotations.
 
 pub mod accounts;
+pub mod assessments;
+pub mod marketplace;
 pub mod operator;
 pub mod organizations;
 pub mod reference;
@@ -25,9 +27,11 @@ use utoipa_axum::routes;
     components(schemas(crate::problem::Problem)),
     tags(
         (name = "accounts", description = "Sign-up, login, sessions, API tokens, invitations"),
+        (name = "assessments", description = "Paperless-trade readiness: questionnaire, answers, score, action plan, report"),
         (name = "organizations", description = "E-registration, company profile, evidence, audit trail"),
         (name = "operator", description = "The platform operator's verification queue"),
-        (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS")
+        (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS"),
+        (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search")
     )
 )]
 struct ApiDoc;
@@ -61,6 +65,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reference::locodes))
         .routes(routes!(reference::hs))
         .routes(routes!(reference::hs_code))
+        .routes(routes!(assessments::questionnaire))
+        .routes(routes!(assessments::create, assessments::list))
+        .routes(routes!(assessments::history))
+        .routes(routes!(assessments::get))
+        .routes(routes!(assessments::save_answers))
+        .routes(routes!(assessments::upload_evidence))
+        .routes(routes!(assessments::download_evidence))
+        .routes(routes!(assessments::submit))
+        .routes(routes!(assessments::report))
+        .routes(routes!(marketplace::suggest_hs))
+        .routes(routes!(marketplace::fx))
+        .routes(routes!(marketplace::create_product))
+        .routes(routes!(marketplace::get_product))
+        .routes(routes!(marketplace::create_lead))
+        .routes(routes!(marketplace::get_lead))
+        .routes(routes!(marketplace::my_leads))
+        .routes(routes!(marketplace::rfq_matches))
+        .routes(routes!(marketplace::rfqs_for_me))
+        .routes(routes!(marketplace::create_quote, marketplace::list_quotes))
+        .routes(routes!(marketplace::accept_quote))
+        .routes(routes!(marketplace::notifications))
+        .routes(routes!(crate::search::search))
 }
 
 /// `/readyz`: ready when the database answers.

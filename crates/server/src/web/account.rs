@@ -89,7 +89,7 @@ impl SignupPage {
 }
 
 /// Every country, by name, for the select; the first entry asks to choose.
-fn countries(tr: Tr) -> Vec<(String, String)> {
+pub(super) fn countries(tr: Tr) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = CountryCode::all()
         .into_iter()
         .map(|c| (c.as_str().to_string(), format!("{} ({})", c.name(), c.as_str())))

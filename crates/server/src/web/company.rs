@@ -129,10 +129,10 @@ pub struct ProductView {
 impl From<&Product> for ProductView {
     fn from(p: &Product) -> Self {
         ProductView {
-            title: p.title.clone(),
-            description: p.description.clone(),
-            hs_code: p.hs_code.clone(),
-            origin_country: p.origin_country.clone(),
+            title: p.listing.title.clone(),
+            description: p.listing.description.clone(),
+            hs_code: p.listing.hs_code.to_string(),
+            origin_country: p.listing.origin_country.to_string(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! logged in is sent to the login page; other failures show an error page.
 
 mod account;
+mod assessment;
 mod company;
 mod forms;
 mod home;
@@ -39,6 +40,9 @@ pub fn router() -> Router<AppState> {
         .route("/operator/queue", get(operator::queue))
         .route("/operator/organizations/{id}/verify", post(operator::verify))
         .route("/operator/organizations/{id}/reject", post(operator::reject))
+        .route("/assessments", get(assessment::list).post(assessment::start))
+        .route("/assessments/{id}", get(assessment::show).post(assessment::save))
+        .route("/assessments/{id}/evidence", post(assessment::upload))
         .route("/assets/tradewind.css", get(stylesheet))
         .layer(middleware::from_fn(page::web_layer))
 }

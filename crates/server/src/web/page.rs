@@ -208,7 +208,7 @@ impl Failure {
             ApiError::CsrfMismatch => Failure::Csrf,
             ApiError::Refused(_) | ApiError::Conflict { .. } => Failure::Refused,
             ApiError::TooManyRequests { .. } => Failure::TooMany,
-            ApiError::Internal(_) => Failure::Internal,
+            ApiError::Internal(_) | ApiError::Unavailable(_) => Failure::Internal,
             _ => Failure::BadRequest,
         }
     }

@@ -1,0 +1,106 @@
+//! Facet counts over every matching document (not only the page shown), read from fast fields.
+//!
+//! Each segment counts term ordinals in plain vectors while documents are collected; ordinals
+//! become labels only once per segment, at harvest, and only for those that were seen.
+
+use std::collections::HashMap;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// How many values each facet reports at most, the most frequent first.
+pub const FACET_VALUES_MAX: usize = 100;
+
+/// The text facets, in the order of [`crate::Facets`]' text fields.
+pub(crate) const TEXT_FACETS: [&str; 5] = ["country", "hs_chapter", "hs_heading", "certification", "incoterm"];
+
+/// Counts per value of each facet field: the text facets, then `verified`.
+pub(crate) type FacetTally = [HashMap<String, u64>; 6];
+
+pub(crate) struct FacetCollector;
+
+pub(crate) struct SegmentFacets {
+    columns: Vec<Option<(StrColumn, Vec<u64>)>>,
+    verified: Option<Column<bool>>,
+    verified_counts: [u64; 2],
+}
+
+impl Collector for FacetCollector {
+    type Fruit = FacetTally;
+    type Child = SegmentFacets;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
+        let fast = segment.fast_fields();
+        let mut columns = Vec::with_capacity(TEXT_FACETS.len());
+        for name in TEXT_FACETS {
+            columns.push(fast.str(name)?.map(|c| {
+                let n = c.num_terms();
+                (c, vec![0; n])
+            }));
+        }
+        let verified = fast.column_opt::<bool>("verified")?;
+        Ok(SegmentFacets { columns, verified, verified_counts: [0; 2] })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<FacetTally>) -> tantivy::Result<FacetTally> {
+        let mut total = FacetTally::default();
+        for segment in segments {
+            for (into, from) in total.iter_mut().zip(segment) {
+                for (label, n) in from {
+                    *into.entry(label).or_default() += n;
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl SegmentCollector for SegmentFacets {
+    type Fruit = FacetTally;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        for (column, counts) in self.columns.iter_mut().flatten() {
+            for ord in column.ords().values_for_doc(doc) {
+                if let Some(n) = counts.get_mut(ord as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        if let Some(verified) = &self.verified {
+            let v = verified.first(doc).unwrap_or(false);
+            self.verified_counts[usize::from(v)] += 1;
+        }
+    }
+
+    fn harvest(self) -> FacetTally {
+        let mut tally = FacetTally::default();
+        for (slot, column) in tally.iter_mut().zip(self.columns) {
+            let Some((column, counts)) = column else { continue };
+            let mut label = String::new();
+            for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                label.clear();
+                if column.ord_to_str(ord as u64, &mut label).unwrap_or(false) {
+                    slot.insert(label.clone(), n);
+                }
+            }
+        }
+        for (value, n) in [("false", self.verified_counts[0]), ("true", self.verified_counts[1])] {
+            if n > 0 {
+                tally[5].insert(value.to_owned(), n);
+            }
+        }
+        tally
+    }
+}
+
+/// The most frequent values first (ties by label), at most [`FACET_VALUES_MAX`].
+pub(crate) fn ranked(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(FACET_VALUES_MAX);
+    v
+}
