@@ -36,6 +36,8 @@ pub struct ServerSettings {
     pub login_attempts_per_client: usize,
     /// The assessment questionnaire (the built-in one unless the operator gave a file).
     pub questionnaire: Arc<Questionnaire>,
+    /// Inquiries one company may open per 24 hours (abuse control).
+    pub inquiries_per_day: i64,
 }
 
 impl Default for ServerSettings {
@@ -44,6 +46,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             login_attempts_per_email: 5,
             login_attempts_per_client: 50,
+            inquiries_per_day: 20,
             questionnaire: Arc::new(Questionnaire::builtin()),
         }
     }

@@ -334,3 +334,145 @@ async fn marketplace_endpoints_by_caller() {
     let op = app.operator().await;
     assert_eq!(op.get(&format!("/api/v1/rfqs/{lid}/matches")).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn inquiries_stay_between_two_companies_with_attachments_blocks_and_limits() {
+    let app =
+        TestApp::spawn_with(tradewind_server::ServerSettings { inquiries_per_day: 2, ..Default::default() }).await;
+    let (seller, seller_org) = app.register("Seller", "VN", "S1", "s@x.example").await;
+    let (buyer, buyer_org) = app.register("Buyer", "DE", "B1", "b@x.example").await;
+    let (other, _) = app.register("Other", "FR", "O1", "o@x.example").await;
+    let p =
+        created(seller.post("/api/v1/products", &product("Robusta green coffee beans", "090111", "VN")).await).await;
+    let pid = p["id"].as_str().expect("pid");
+    let ask = json!({"subject_kind": "product", "subject_id": pid, "body": "Can you ship 20 t to Hamburg in March?"});
+    let inq = created(buyer.post("/api/v1/inquiries", &ask).await).await;
+    let iid = inq["id"].as_str().expect("iid");
+    assert_eq!(inq["to_org"], seller_org.as_str());
+    let n: Value = seller.get("/api/v1/notifications").await.json().await.expect("json");
+    assert_eq!(n["items"][0]["kind"], "inquiry_received");
+    // Reply with a PDF; both sides read it; nobody else does.
+    let part =
+        reqwest::multipart::Part::bytes(pdf_bytes()).file_name("spec.pdf").mime_str("application/pdf").expect("mime");
+    let form = reqwest::multipart::Form::new().text("body", "Specification attached").part("file", part);
+    let res = seller
+        .client
+        .post(app.url(&format!("/api/v1/inquiries/{iid}/attachments")))
+        .header("x-csrf-token", &seller.csrf)
+        .multipart(form)
+        .send()
+        .await
+        .expect("send");
+    let msg = created(res).await;
+    let mid = msg["id"].as_str().expect("mid");
+    let thread: Value = buyer.get(&format!("/api/v1/inquiries/{iid}")).await.json().await.expect("json");
+    assert_eq!(thread["messages"].as_array().map(Vec::len), Some(2));
+    let file = buyer.get(&format!("/api/v1/inquiries/{iid}/messages/{mid}/attachment")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.expect("bytes").to_vec(), pdf_bytes());
+    for path in [format!("/api/v1/inquiries/{iid}"), format!("/api/v1/inquiries/{iid}/messages/{mid}/attachment")] {
+        assert_problem(other.get(&path).await, StatusCode::NOT_FOUND, None).await;
+    }
+    assert_problem(
+        other.post(&format!("/api/v1/inquiries/{iid}/messages"), &json!({"body": "hi"})).await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    let list: Value = other.get("/api/v1/inquiries").await.json().await.expect("json");
+    assert_eq!(list["items"], json!([]));
+    assert_problem(
+        buyer.post(&format!("/api/v1/inquiries/{iid}/messages"), &json!({"body": "  "})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("body"),
+    )
+    .await;
+    // Bad input.
+    let bad = json!({"subject_kind": "ship", "subject_id": pid, "body": ""});
+    assert_problem(buyer.post("/api/v1/inquiries", &bad).await, StatusCode::UNPROCESSABLE_ENTITY, Some("subject_kind"))
+        .await;
+    let own = json!({"subject_kind": "product", "subject_id": pid, "body": "me?"});
+    assert_problem(seller.post("/api/v1/inquiries", &own).await, StatusCode::CONFLICT, None).await;
+    // Rate limit: two a day in this test.
+    created(buyer.post("/api/v1/inquiries", &ask).await).await;
+    assert_problem(buyer.post("/api/v1/inquiries", &ask).await, StatusCode::TOO_MANY_REQUESTS, None).await;
+    // Blocking stops a company's inquiries and messages.
+    assert_eq!(
+        seller.post("/api/v1/blocks", &json!({"organization_id": buyer_org})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        buyer.post(&format!("/api/v1/inquiries/{iid}/messages"), &json!({"body": "hello?"})).await,
+        StatusCode::CONFLICT,
+        None,
+    )
+    .await;
+    let other_ask = created(other.post("/api/v1/inquiries", &ask).await).await;
+    assert_eq!(other_ask["to_org"], seller_org.as_str());
+    assert_eq!(seller.delete(&format!("/api/v1/blocks/{buyer_org}")).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        buyer.post(&format!("/api/v1/inquiries/{iid}/messages"), &json!({"body": "hello?"})).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn a_reported_listing_is_hidden_by_the_operator() {
+    let app = TestApp::spawn().await;
+    let (seller, _) = app.register("Seller", "VN", "S1", "s@x.example").await;
+    let (buyer, _) = app.register("Buyer", "DE", "B1", "b@x.example").await;
+    let p = created(seller.post("/api/v1/products", &product("Miracle coffee cures everything", "090111", "VN")).await)
+        .await;
+    let pid = p["id"].as_str().expect("pid");
+    let s: Value = buyer.get("/api/v1/search?q=miracle").await.json().await.expect("json");
+    assert_eq!(s["total"], 1);
+    assert_problem(
+        buyer.post("/api/v1/reports", &json!({"subject_kind": "product", "subject_id": pid, "reason": ""})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("reason"),
+    )
+    .await;
+    let r = created(
+        buyer
+            .post(
+                "/api/v1/reports",
+                &json!({"subject_kind": "product", "subject_id": pid, "reason": "misleading health claims"}),
+            )
+            .await,
+    )
+    .await;
+    let rid = r["id"].as_str().expect("rid");
+    assert_problem(buyer.get("/api/v1/operator/reports").await, StatusCode::NOT_FOUND, None).await;
+    let op = app.operator().await;
+    let open: Value = op.get("/api/v1/operator/reports").await.json().await.expect("json");
+    assert_eq!(open["items"][0]["reason"], "misleading health claims");
+    assert_problem(
+        op.post(&format!("/api/v1/operator/reports/{rid}/decision"), &json!({"decision": "burn"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("decision"),
+    )
+    .await;
+    let d: Value = op
+        .post(
+            &format!("/api/v1/operator/reports/{rid}/decision"),
+            &json!({"decision": "hide", "note": "health claims"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(d["status"], "hidden");
+    assert_problem(
+        op.post(&format!("/api/v1/operator/reports/{rid}/decision"), &json!({"decision": "dismiss"})).await,
+        StatusCode::CONFLICT,
+        None,
+    )
+    .await;
+    // Gone from search and from others' view; its owner still sees it, and was told.
+    let s: Value = buyer.get("/api/v1/search?q=miracle").await.json().await.expect("json");
+    assert_eq!(s["total"], 0);
+    assert_problem(buyer.get(&format!("/api/v1/products/{pid}")).await, StatusCode::NOT_FOUND, None).await;
+    assert_eq!(seller.get(&format!("/api/v1/products/{pid}")).await.status(), StatusCode::OK);
+    let n: Value = seller.get("/api/v1/notifications").await.json().await.expect("json");
+    assert_eq!(n["items"][0]["kind"], "listing_hidden");
+}

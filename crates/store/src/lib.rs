@@ -9,6 +9,7 @@
 mod assessments;
 pub mod audit;
 mod blobs;
+mod inquiries;
 mod marketplace;
 mod model;
 mod organizations;
@@ -16,6 +17,7 @@ pub mod reference;
 mod users;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
+pub use inquiries::*;
 pub use marketplace::*;
 pub use model::*;
 pub use organizations::OrganizationFilter;

@@ -225,6 +225,17 @@ fn json_text<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| corrupt("json", e))
 }
 
+/// Notifies a company inside a write transaction.
+pub(crate) async fn notify_in_tx(
+    tx: &mut crate::audit::AuditedTx,
+    organization_id: &str,
+    kind: &str,
+    subject: &str,
+    body: serde_json::Value,
+) -> Result<()> {
+    Store::notify_in(tx, organization_id, kind, subject, body).await
+}
+
 /// Queues an entity for the search index inside a write transaction.
 pub(crate) async fn queue_in(tx: &mut crate::audit::AuditedTx, kind: &str, id: &str) -> Result<()> {
     Store::outbox(tx, kind, id).await

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod inquiries;
 pub mod marketplace;
 pub mod operator;
 pub mod organizations;
@@ -87,6 +88,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(marketplace::accept_quote))
         .routes(routes!(marketplace::notifications))
         .routes(routes!(crate::search::search))
+        .routes(routes!(inquiries::open, inquiries::list))
+        .routes(routes!(inquiries::thread))
+        .routes(routes!(inquiries::reply))
+        .routes(routes!(inquiries::reply_with_file))
+        .routes(routes!(inquiries::attachment))
+        .routes(routes!(inquiries::block, inquiries::blocks))
+        .routes(routes!(inquiries::unblock))
+        .routes(routes!(inquiries::report))
+        .routes(routes!(inquiries::open_reports))
+        .routes(routes!(inquiries::decide))
 }
 
 /// `/readyz`: ready when the database answers.
