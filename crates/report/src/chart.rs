@@ -334,7 +334,7 @@ pub struct Bar {
 /// Horizontal bars, one per dimension, 0 to 100 %, with light grid lines every 25 %.
 pub fn bars(items: &[Bar], description: String) -> Drawing {
     let label_w = 190.0;
-    let (bar_x, bar_w) = (label_w + 10.0, 290.0);
+    let (bar_x, bar_w) = (label_w + 10.0, 250.0);
     let row = 34.0;
     let mut d = Drawing::new(STAIR_W, 20.0 + row * items.len() as f32, description);
     for pct in [0, 25, 50, 75, 100] {

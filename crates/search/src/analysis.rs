@@ -5,15 +5,18 @@
 //! | run | indexed as | queried as |
 //! |---|---|---|
 //! | letters and digits of alphabetic scripts (Latin, Cyrillic, …) | the word | the word |
-//! | Han (Chinese characters, also Japanese kanji) | jieba search-mode words of two or more characters, plus every character | jieba words |
+//! | Han (Chinese characters, also Japanese kanji) | jieba search-mode words of 2+ characters, and each character | jieba words |
 //! | Kana and Hangul | every character and every pair of neighbouring characters | the pairs (a lone character as itself) |
 //!
-//! The tokens then go through the same filters on both sides: words over 40 bytes are dropped,
-//! the rest lower-cased, folded to ASCII where a Latin letter has an accent, and reduced to an
-//! English stem. Indexing single Han, Kana and Hangul characters costs some index space and
-//! makes one-character queries (茶, tea) and the fallback for an unusual segmentation work.
+//! Alphabetic words are then normalised the same way on both sides: words over 40 bytes are
+//! dropped, the rest lower-cased, folded to ASCII where a Latin letter has an accent, and
+//! reduced to an English stem. Indexing single Han, Kana and Hangul characters costs some index
+//! space and makes one-character queries (茶, tea) and the fallback for an unusual segmentation
+//! work.
 
 use jieba_rs::Jieba;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::LazyLock;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
@@ -40,6 +43,9 @@ pub(crate) enum Script {
 }
 
 fn script_of(c: char) -> Option<Script> {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric().then_some(Script::Alphabetic);
+    }
     let u = c as u32;
     let han = matches!(u, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF | 0x3007);
     let kana_hangul = matches!(
@@ -86,19 +92,10 @@ pub(crate) enum Side {
     Query,
 }
 
-/// A token before normalisation, with the script it came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RawToken {
-    pub text: String,
-    pub script: Script,
-    pub offset: usize,
-}
-
-/// Cuts text into raw tokens for one side.
-pub(crate) fn raw_tokens(text: &str, side: Side, out: &mut Vec<RawToken>) {
+/// Cuts text into raw tokens for one side: `emit(text, script, byte offset)`.
+pub(crate) fn raw_tokens<'t>(text: &'t str, side: Side, mut emit: impl FnMut(&'t str, Script, usize)) {
     for (script, base, run) in script_runs(text) {
-        let mut push =
-            |offset: usize, s: &str| out.push(RawToken { text: s.to_owned(), script, offset: base + offset });
+        let mut push = |offset: usize, s: &'t str| emit(s, script, base + offset);
         match (script, side) {
             (Script::Alphabetic, _) => push(0, run),
             (Script::Han, Side::Document) => {
@@ -133,11 +130,25 @@ pub(crate) fn raw_tokens(text: &str, side: Side, out: &mut Vec<RawToken>) {
     }
 }
 
-/// tantivy tokenizer over [`raw_tokens`] for documents.
-#[derive(Clone, Default)]
+/// Distinct words remembered by one tokenizer before it forgets them all.
+const STEM_CACHE_MAX: usize = 100_000;
+
+/// The index-side tokenizer: raw tokens, normalised.
+///
+/// Normalising (lower case, ASCII folding, English stem) goes through [`normalizer`], the very
+/// analyzer queries use, but each tokenizer remembers the result per distinct word: stemming
+/// is most of the cost of analysis, and trade text repeats a small vocabulary.
+#[derive(Clone)]
 pub(crate) struct TradeTokenizer {
     tokens: Vec<Token>,
-    scratch: Vec<RawToken>,
+    normalizer: TextAnalyzer,
+    cache: HashMap<String, Option<String>, BuildHasherDefault<FxHasher>>,
+}
+
+impl TradeTokenizer {
+    fn new() -> TradeTokenizer {
+        TradeTokenizer { tokens: Vec::new(), normalizer: normalizer(), cache: HashMap::default() }
+    }
 }
 
 pub(crate) struct TradeTokenStream<'a> {
@@ -149,17 +160,62 @@ impl Tokenizer for TradeTokenizer {
     type TokenStream<'a> = TradeTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> TradeTokenStream<'a> {
-        self.scratch.clear();
-        raw_tokens(text, Side::Document, &mut self.scratch);
-        self.tokens.clear();
-        self.tokens.extend(self.scratch.drain(..).enumerate().map(|(position, t)| Token {
-            offset_from: t.offset,
-            offset_to: t.offset + t.text.len(),
-            position,
-            text: t.text,
-            position_length: 1,
-        }));
-        TradeTokenStream { tokens: &mut self.tokens, next: 0 }
+        let TradeTokenizer { tokens, normalizer, cache } = self;
+        let mut len = 0;
+        let mut emit = |normalized: &str, offset: usize, raw_len: usize| {
+            if len == tokens.len() {
+                tokens.push(Token::default());
+            }
+            let t = &mut tokens[len];
+            t.text.clear();
+            t.text.push_str(normalized);
+            (t.offset_from, t.offset_to, t.position, t.position_length) = (offset, offset + raw_len, len, 1);
+            len += 1;
+        };
+        raw_tokens(text, Side::Document, |raw, script, offset| {
+            if script != Script::Alphabetic {
+                if raw.len() <= MAX_TOKEN_BYTES {
+                    emit(raw, offset, raw.len());
+                }
+            } else if let Some(known) = cache.get(raw) {
+                if let Some(n) = known {
+                    emit(n, offset, raw.len());
+                }
+            } else {
+                let n = normalize(normalizer, raw);
+                if let Some(n) = &n {
+                    emit(n, offset, raw.len());
+                }
+                if cache.len() >= STEM_CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(raw.to_owned(), n);
+            }
+        });
+        TradeTokenStream { tokens: &mut tokens[..len], next: 0 }
+    }
+}
+
+/// FxHash (from rustc): the stem cache's keys are short words that users do not choose, so
+/// a fast hash beats SipHash's flooding resistance here.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -178,9 +234,15 @@ impl TokenStream for TradeTokenStream<'_> {
     }
 }
 
-/// The filters every token goes through, on both sides.
-fn with_filters<T: Tokenizer>(tokenizer: T) -> TextAnalyzer {
-    TextAnalyzer::builder(tokenizer)
+/// The analyzer registered for the `title` and `body` fields.
+pub(crate) fn document_analyzer() -> TextAnalyzer {
+    TextAnalyzer::from(TradeTokenizer::new())
+}
+
+/// Lower case, ASCII folding and English stem for one alphabetic word; words over 40 bytes
+/// are dropped.
+fn normalizer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
@@ -188,14 +250,10 @@ fn with_filters<T: Tokenizer>(tokenizer: T) -> TextAnalyzer {
         .build()
 }
 
-/// The analyzer registered for the `title` and `body` fields.
-pub(crate) fn document_analyzer() -> TextAnalyzer {
-    with_filters(TradeTokenizer::default())
-}
-
-/// Normalises one raw query token the way documents' tokens were normalised.
-pub(crate) fn normalizer() -> TextAnalyzer {
-    with_filters(RawTokenizer::default())
+fn normalize(normalizer: &mut TextAnalyzer, word: &str) -> Option<String> {
+    let mut out = None;
+    normalizer.token_stream(word).process(&mut |t| out = Some(t.text.clone()));
+    out
 }
 
 /// A query word: what was typed and the form to look up in the index.
@@ -208,23 +266,24 @@ pub(crate) struct QueryWord {
     pub script: Script,
 }
 
-/// Cuts a user's query into words, each normalised as the index was.
+/// Cuts a user's query into distinct words, each normalised as the index was.
 pub(crate) fn query_words(text: &str) -> Vec<QueryWord> {
-    let mut raw = Vec::new();
-    raw_tokens(text, Side::Query, &mut raw);
-    let mut normalize = normalizer();
+    let mut normalizer = normalizer();
     let mut fold = TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build();
-    let mut words: Vec<QueryWord> = Vec::with_capacity(raw.len());
-    for t in raw {
-        let mut term = None;
-        normalize.token_stream(&t.text).process(&mut |tok| term = Some(tok.text.clone()));
-        let Some(term) = term else { continue };
-        let mut typed = String::new();
-        fold.token_stream(&t.text).process(&mut |tok| typed = tok.text.clone());
+    let mut words: Vec<QueryWord> = Vec::new();
+    raw_tokens(text, Side::Query, |raw, script, _| {
+        let (term, typed) = if script == Script::Alphabetic {
+            let Some(term) = normalize(&mut normalizer, raw) else { return };
+            (term, normalize(&mut fold, raw).unwrap_or_default())
+        } else if raw.len() > MAX_TOKEN_BYTES {
+            return;
+        } else {
+            (raw.to_owned(), raw.to_owned())
+        };
         if !words.iter().any(|w| w.term == term) {
-            words.push(QueryWord { typed, term, script: t.script });
+            words.push(QueryWord { typed, term, script });
         }
-    }
+    });
     words
 }
 

@@ -217,7 +217,7 @@ fn reference_workload(options: &BenchOptions, file: &Path, dir: &Path, out: &mut
         })
         .collect();
     for facets in [false, true] {
-        let line = latencies(&index, &queries, facets, 3)?.with("docs", n);
+        let line = latencies(&index, &queries, facets, 3, out)?.with("docs", n);
         line.print("OURS", out)?;
         lines.push(line);
     }
@@ -246,7 +246,7 @@ fn synthetic_workload(options: &BenchOptions, dir: &Path, out: &mut dyn Write) -
     lines[0].print("OURS", out)?;
     let queries = market.queries(options.queries.max(1), 12);
     for facets in [false, true] {
-        let line = latencies(&index, &queries, facets, 3)?.with("docs", total);
+        let line = latencies(&index, &queries, facets, 3, out)?.with("docs", total);
         let line = Line { measure: format!("synthetic_{}", line.measure), ..line };
         line.print("OURS", out)?;
         lines.push(line);
@@ -258,20 +258,48 @@ fn synthetic_workload(options: &BenchOptions, dir: &Path, out: &mut dyn Write) -
 }
 
 /// Runs every query `passes` times after a warm-up of 30: p50, p95, p99, queries per second
-/// and mean hits, computed as the peers compute them.
-fn latencies(index: &SearchIndex, queries: &[SearchQuery], facets: bool, passes: usize) -> BenchResult<Line> {
+/// and mean hits, computed as the peers compute them; notes the three slowest queries.
+fn latencies(
+    index: &SearchIndex,
+    queries: &[SearchQuery],
+    facets: bool,
+    passes: usize,
+    out: &mut dyn Write,
+) -> BenchResult<Line> {
     let search = |q: &SearchQuery| if facets { index.search(q) } else { index.search_without_facets(q) };
     for q in queries.iter().take(30) {
         search(q)?;
     }
     let mut ms = Vec::with_capacity(queries.len() * passes);
+    let mut slowest = vec![(0.0, 0); queries.len()];
     let mut hits = 0u64;
     for _ in 0..passes {
-        for q in queries {
+        for (i, q) in queries.iter().enumerate() {
             let started = Instant::now();
-            hits += search(q)?.total;
-            ms.push(started.elapsed().as_secs_f64() * 1e3);
+            let total = search(q)?.total;
+            let elapsed = started.elapsed().as_secs_f64() * 1e3;
+            hits += total;
+            ms.push(elapsed);
+            slowest[i] = (f64::max(slowest[i].0, elapsed), total);
         }
+    }
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    order.sort_by(|a, b| slowest[*b].0.total_cmp(&slowest[*a].0));
+    for &i in order.iter().take(3) {
+        let q = &queries[i];
+        writeln!(
+            out,
+            "# slow query (facets={}): {:.2} ms, {} hits: {:?} {:?} kinds={:?} countries={:?} hs={:?} verified_only={}",
+            u8::from(facets),
+            slowest[i].0,
+            slowest[i].1,
+            q.text,
+            q.sort,
+            q.kinds,
+            q.countries,
+            q.hs_prefix,
+            q.verified_only
+        )?;
     }
     ms.sort_by(f64::total_cmp);
     let at = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];

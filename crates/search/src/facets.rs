@@ -1,7 +1,8 @@
 //! Facet counts over every matching document (not only the page shown), read from fast fields.
 //!
-//! Each segment counts term ordinals in plain vectors while documents are collected; ordinals
-//! become labels only once per segment, at harvest, and only for those that were seen.
+//! Each segment buffers matching documents and counts their term ordinals a block at a time
+//! (document ids to column rows to ordinals, in bulk) into plain vectors; ordinals become
+//! labels only once per segment, at harvest, and only for those that were seen.
 
 use std::collections::HashMap;
 use tantivy::collector::{Collector, SegmentCollector};
@@ -19,10 +20,47 @@ pub(crate) type FacetTally = [HashMap<String, u64>; 6];
 
 pub(crate) struct FacetCollector;
 
+/// Documents counted per block.
+const BLOCK: usize = 1_024;
+
 pub(crate) struct SegmentFacets {
     columns: Vec<Option<(StrColumn, Vec<u64>)>>,
     verified: Option<Column<bool>>,
     verified_counts: [u64; 2],
+    pending: Vec<DocId>,
+    docs_out: Vec<DocId>,
+    rows: Vec<u32>,
+    ords: Vec<u64>,
+    flags: Vec<bool>,
+}
+
+impl SegmentFacets {
+    fn flush(&mut self) {
+        for (column, counts) in self.columns.iter_mut().flatten() {
+            let ords = column.ords();
+            self.docs_out.clear();
+            self.rows.clear();
+            ords.row_ids_for_docs(&self.pending, &mut self.docs_out, &mut self.rows);
+            self.ords.resize(self.rows.len(), 0);
+            ords.values.get_vals(&self.rows, &mut self.ords);
+            for &ord in &self.ords {
+                if let Some(n) = counts.get_mut(ord as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        if let Some(verified) = &self.verified {
+            self.docs_out.clear();
+            self.rows.clear();
+            verified.row_ids_for_docs(&self.pending, &mut self.docs_out, &mut self.rows);
+            self.flags.resize(self.rows.len(), false);
+            verified.values.get_vals(&self.rows, &mut self.flags);
+            let yes = self.flags.iter().filter(|v| **v).count();
+            self.verified_counts[1] += yes as u64;
+            self.verified_counts[0] += (self.pending.len() - yes) as u64;
+        }
+        self.pending.clear();
+    }
 }
 
 impl Collector for FacetCollector {
@@ -39,7 +77,16 @@ impl Collector for FacetCollector {
             }));
         }
         let verified = fast.column_opt::<bool>("verified")?;
-        Ok(SegmentFacets { columns, verified, verified_counts: [0; 2] })
+        Ok(SegmentFacets {
+            columns,
+            verified,
+            verified_counts: [0; 2],
+            pending: Vec::with_capacity(BLOCK),
+            docs_out: Vec::new(),
+            rows: Vec::new(),
+            ords: Vec::new(),
+            flags: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -63,20 +110,20 @@ impl SegmentCollector for SegmentFacets {
     type Fruit = FacetTally;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for (column, counts) in self.columns.iter_mut().flatten() {
-            for ord in column.ords().values_for_doc(doc) {
-                if let Some(n) = counts.get_mut(ord as usize) {
-                    *n += 1;
-                }
-            }
-        }
-        if let Some(verified) = &self.verified {
-            let v = verified.first(doc).unwrap_or(false);
-            self.verified_counts[usize::from(v)] += 1;
+        self.pending.push(doc);
+        if self.pending.len() == BLOCK {
+            self.flush();
         }
     }
 
-    fn harvest(self) -> FacetTally {
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for &doc in docs {
+            self.collect(doc, 0.0);
+        }
+    }
+
+    fn harvest(mut self) -> FacetTally {
+        self.flush();
         let mut tally = FacetTally::default();
         for (slot, column) in tally.iter_mut().zip(self.columns) {
             let Some((column, counts)) = column else { continue };

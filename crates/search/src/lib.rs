@@ -37,10 +37,6 @@ use tantivy::schema::{
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 pub use facets::FACET_VALUES_MAX;
-#[doc(hidden)]
-pub fn bench_analyzer() -> tantivy::tokenizer::TextAnalyzer {
-    analysis::document_analyzer()
-}
 
 /// Longest query text accepted, in characters.
 pub const QUERY_TEXT_MAX_CHARS: usize = 1_000;

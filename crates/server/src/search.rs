@@ -230,7 +230,7 @@ async fn doc_for(store: &Store, kind: &str, id: &str, fx: Option<&FxRates>) -> R
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 pub struct SearchParams {
     /// Words to find; typos are tolerated; Chinese, Japanese and Korean work.
     #[serde(default)]
@@ -283,7 +283,7 @@ pub async fn search(
     Ok(Json(json!(res)))
 }
 
-async fn build_query(state: &AppState, p: &SearchParams) -> Result<SearchQuery, ApiError> {
+pub async fn build_query(state: &AppState, p: &SearchParams) -> Result<SearchQuery, ApiError> {
     let mut e = tradewind_domain::ValidationErrors::new();
     let kinds = split(&p.kind)
         .filter_map(|k| match k.as_str() {

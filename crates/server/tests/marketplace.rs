@@ -290,6 +290,15 @@ async fn hs_codes_are_suggested_from_a_description() {
         .expect("json");
     let codes: Vec<&str> = s["items"].as_array().expect("items").iter().filter_map(|i| i["code"].as_str()).collect();
     assert_eq!(codes.first(), Some(&"090111"), "{s}");
+    let s: Value = app
+        .anonymous()
+        .get("/api/v1/reference/hs/suggest?text=Arabica%20coffee%2C%20roasted")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let codes: Vec<&str> = s["items"].as_array().expect("items").iter().filter_map(|i| i["code"].as_str()).collect();
+    assert_eq!(codes.first(), Some(&"090121"), "roasted, not decaffeinated: {s}");
     assert_problem(
         app.anonymous().get("/api/v1/reference/hs/suggest?text=").await,
         StatusCode::UNPROCESSABLE_ENTITY,

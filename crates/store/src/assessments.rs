@@ -70,6 +70,8 @@ pub struct EvidenceFile<'a> {
 const COLUMNS: &str = "id, kind, organization_id, economy, questionnaire_version, status, answers, result, \
      created_by, created_at, updated_at, submitted_at";
 
+const EVIDENCE_COLUMNS: &str = "question_id, link, sha256, filename, content_type, size, updated_at";
+
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("assessment {what}: {e}"))
 }
@@ -154,10 +156,9 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut a = assessment_from_row(&row)?;
-        let rows = sqlx::query(
-            "SELECT question_id, link, sha256, filename, content_type, size, updated_at
-             FROM assessment_evidence WHERE assessment_id = $1 ORDER BY question_id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM assessment_evidence WHERE assessment_id = $1 ORDER BY question_id"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -321,10 +322,9 @@ impl Store {
             json!({"question": question_id, "link": link, "sha256": sha, "filename": file.as_ref().map(|f| f.filename)}),
         )
         .await?;
-        let row = sqlx::query(
-            "SELECT question_id, link, sha256, filename, content_type, size, updated_at
-             FROM assessment_evidence WHERE assessment_id = $1 AND question_id = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM assessment_evidence WHERE assessment_id = $1 AND question_id = $2"
+        ))
         .bind(id)
         .bind(question_id)
         .fetch_one(&self.pool)

@@ -2,6 +2,7 @@
 //! products over the HS nomenclature, described in English or Chinese.
 
 use crate::{DocKind, LeadSide, SearchDoc, SearchQuery, SortBy};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// SplitMix64: small, fast and reproducible; statistical quality is beside the point here.
@@ -254,6 +255,10 @@ struct Company {
 /// The marketplace: a fixed number of companies and the documents they post.
 pub(crate) struct Marketplace {
     hs: Vec<HsLine>,
+    /// Per subheading, the words of its description that name a product: those found in at
+    /// most 1 % of descriptions ("coffee", "shrimps"), not the nomenclature's connecting words
+    /// ("containing", "weight", "articles"). Buyers search with these.
+    product_words: Vec<Vec<String>>,
     companies: Vec<Company>,
     /// Unix seconds the documents are dated up to, and the query time.
     pub now: i64,
@@ -273,7 +278,29 @@ impl Marketplace {
                 Company { country, verified, certifications }
             })
             .collect();
-        Marketplace { hs, companies, now: 1_790_000_000 }
+        let mut spread: HashMap<&str, usize> = HashMap::new();
+        for line in &hs {
+            let mut seen: Vec<&str> = line.words.iter().map(String::as_str).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for w in seen {
+                *spread.entry(w).or_default() += 1;
+            }
+        }
+        let ceiling = (hs.len() / 100).max(1);
+        let product_words = hs
+            .iter()
+            .map(|line| {
+                let specific: Vec<String> = line
+                    .words
+                    .iter()
+                    .filter(|w| spread.get(w.as_str()).is_some_and(|n| *n <= ceiling))
+                    .cloned()
+                    .collect();
+                if specific.is_empty() { line.words.clone() } else { specific }
+            })
+            .collect();
+        Marketplace { hs, product_words, companies, now: 1_790_000_000 }
     }
 
     fn chinese_product(code: &str) -> &'static str {
@@ -354,22 +381,23 @@ impl Marketplace {
         }
     }
 
-    /// A mix of buyer queries: product words (10 % with one letter dropped, a typo), 10 % in
+    /// A mix of buyer queries: product words of a subheading (10 % with one letter dropped, a typo), 10 % in
     /// Chinese, with country, HS, verified, price, kind and side filters, and all four orders.
     pub fn queries(&self, n: usize, seed: u64) -> Vec<SearchQuery> {
         let mut rng = Rng::new(seed);
         (0..n)
             .map(|_| {
-                let hs = rng.pick(&self.hs);
+                let line = rng.below(self.hs.len());
+                let (hs, words) = (&self.hs[line], &self.product_words[line]);
                 let roll = rng.below(10);
                 let text = match roll {
                     0 => Self::chinese_product(&hs.code).to_owned(),
                     1 => {
-                        let w = rng.pick(&hs.words);
+                        let w = rng.pick(words);
                         let cut = rng.below(w.len().saturating_sub(1)) + 1;
                         if w.len() >= 5 && w.is_ascii() { format!("{}{}", &w[..cut], &w[cut + 1..]) } else { w.clone() }
                     }
-                    _ => (0..1 + rng.below(2)).map(|_| rng.pick(&hs.words).as_str()).collect::<Vec<_>>().join(" "),
+                    _ => (0..1 + rng.below(2)).map(|_| rng.pick(words).as_str()).collect::<Vec<_>>().join(" "),
                 };
                 SearchQuery {
                     text,

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use tradewind_domain::marketplace::matching::{self, Factor, RfqProfile, SupplierOffer, Weights};
 use tradewind_domain::marketplace::{FxRates, LeadForm, LeadSide, ProductForm, QuoteForm, unit_price_for};
 use tradewind_domain::{CurrencyCode, HsCode, Money, ValidationErrors};
@@ -21,7 +21,7 @@ fn today() -> time::Date {
 }
 
 /// Refuses HS codes that are well-formed but not in the loaded nomenclature.
-async fn check_hs_exists(
+pub(crate) async fn check_hs_exists(
     store: &Store,
     e: &mut ValidationErrors,
     field: &str,
@@ -73,7 +73,7 @@ pub async fn create_product(
 
 /// Whether `user` may see a listing: visible listings to everyone logged in, hidden ones to
 /// their owner and the operator only.
-fn can_see(user: &CurrentUser, owner: &str, hidden: bool) -> bool {
+pub(crate) fn can_see(user: &CurrentUser, owner: &str, hidden: bool) -> bool {
     !hidden || user.user.is_operator || user.user.organization_id.as_deref() == Some(owner)
 }
 
@@ -130,8 +130,14 @@ pub async fn create_lead(
     };
     let stored = state.store.create_lead(&user.actor(), &org, &lead).await?;
     crate::search::kick(&state);
+    notify_matches(&state, &user, &stored).await?;
+    Ok((StatusCode::CREATED, Json(lead_view(&state.store, stored).await?)))
+}
+
+/// Tells the best-matching suppliers about a new buy request (sell offers notify no one).
+pub async fn notify_matches(state: &AppState, user: &CurrentUser, stored: &Lead) -> Result<(), ApiError> {
     if stored.lead.side == LeadSide::Buy {
-        let matches = rank_suppliers(&state.store, &stored, 10).await?;
+        let matches = rank_suppliers(&state.store, stored, 10).await?;
         let items: Vec<_> = matches
             .iter()
             .map(|m| {
@@ -145,7 +151,7 @@ pub async fn create_lead(
             .collect();
         state.store.notify(&user.actor(), &items).await?;
     }
-    Ok((StatusCode::CREATED, Json(lead_view(&state.store, stored).await?)))
+    Ok(())
 }
 
 /// A trade lead.
@@ -194,16 +200,35 @@ fn convert(fx: Option<&FxRates>, amount: Decimal, from: CurrencyCode, to: Curren
     fx?.convert(&m, to).map(|c| c.amount.amount())
 }
 
+/// Most listings scored for one request: bounds the work per request.
+pub const MATCH_CANDIDATES: usize = 300;
+
 /// Ranks suppliers for a buy request: candidates share the HS chapter when the request has
 /// a code, otherwise any listing; each supplier appears once, with its best product.
 pub async fn rank_suppliers(store: &Store, lead: &Lead, limit: usize) -> Result<Vec<SupplierMatch>, ApiError> {
-    let prefix = lead.lead.hs_code.as_ref().map(|h| h.chapter().to_string()).unwrap_or_default();
-    let candidates: Vec<Product> = store
-        .products_with_hs_prefix(&prefix, 2000)
-        .await?
-        .into_iter()
-        .filter(|p| p.organization_id != lead.organization_id)
-        .collect();
+    // Closest codes first (subheading, then heading, then chapter), so that the bounded
+    // candidate set keeps the listings that can score best on the heaviest factor.
+    let code = lead.lead.hs_code.as_ref().map(|h| h.as_str().to_string()).unwrap_or_default();
+    let prefixes: Vec<&str> = if code.is_empty() {
+        vec![""]
+    } else {
+        [6, 4, 2].iter().filter(|n| **n <= code.len()).map(|n| &code[..*n]).collect()
+    };
+    let mut candidates: Vec<Product> = Vec::new();
+    let mut seen_products = std::collections::HashSet::new();
+    for prefix in prefixes {
+        if candidates.len() >= MATCH_CANDIDATES {
+            break;
+        }
+        for p in store.products_with_hs_prefix(prefix, MATCH_CANDIDATES).await? {
+            if p.organization_id != lead.organization_id
+                && candidates.len() < MATCH_CANDIDATES
+                && seen_products.insert(p.id.clone())
+            {
+                candidates.push(p);
+            }
+        }
+    }
     let fx = store.fx_rates().await?;
     let rfq_currency = lead.lead.target_price.map(|m| m.currency());
     let rfq = RfqProfile {
@@ -392,30 +417,63 @@ pub async fn list_quotes(
     Query(q): Query<CompareQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let lead = state.store.get_lead(&id).await?;
+    let visible = visible_quotes(&state, &user, &lead).await?;
+    let currency = comparison_currency(&lead, q.currency.as_deref())?;
+    let c = compare_quotes(&state, &lead, visible, currency).await?;
+    let rates = c.rates.map(|f| json!({"base": f.base, "as_of": f.as_of, "source": f.source}));
+    Ok(Json(json!({"currency": c.currency, "quantity": c.quantity.to_string(), "rates": rates, "items": c.items})))
+}
+
+/// The quotes on a request that `user` may see: all of them for the buyer and the
+/// operator, only its own for a seller; not found when the request is hidden from them.
+pub async fn visible_quotes(state: &AppState, user: &CurrentUser, lead: &Lead) -> Result<Vec<QuoteRecord>, ApiError> {
     let me = user.user.organization_id.clone().unwrap_or_default();
     let is_buyer = lead.organization_id == me;
-    let all = state.store.list_quotes(&id).await?;
-    let visible: Vec<QuoteRecord> = if is_buyer || user.user.is_operator {
-        all
-    } else {
-        let mine: Vec<_> = all.into_iter().filter(|x| x.organization_id == me).collect();
-        if mine.is_empty() && !can_see(&user, &lead.organization_id, lead.hidden) {
-            return Err(ApiError::NotFound);
-        }
-        mine
-    };
-    let currency: CurrencyCode = match &q.currency {
+    let all = state.store.list_quotes(&lead.id).await?;
+    if is_buyer || user.user.is_operator {
+        return Ok(all);
+    }
+    let mine: Vec<_> = all.into_iter().filter(|x| x.organization_id == me).collect();
+    if mine.is_empty() && !can_see(user, &lead.organization_id, lead.hidden) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(mine)
+}
+
+/// The currency to compare quotes in: the one asked for, else the request's target
+/// currency, else USD.
+pub fn comparison_currency(lead: &Lead, asked: Option<&str>) -> Result<CurrencyCode, ApiError> {
+    match asked {
         Some(c) => c.parse().map_err(|e: tradewind_domain::codes::CodeError| {
             ApiError::field("currency", "unknown_currency", e.to_string())
-        })?,
+        }),
         None => match lead.lead.target_price {
-            Some(m) => m.currency(),
-            None => "USD".parse().map_err(|e: tradewind_domain::codes::CodeError| ApiError::Internal(e.to_string()))?,
+            Some(m) => Ok(m.currency()),
+            None => "USD".parse().map_err(|e: tradewind_domain::codes::CodeError| ApiError::Internal(e.to_string())),
         },
-    };
+    }
+}
+
+/// Quotes side by side in one currency, cheapest first, with the rate table used.
+pub struct QuoteComparison {
+    pub currency: CurrencyCode,
+    /// The requested quantity, which the totals are for.
+    pub quantity: Decimal,
+    pub rates: Option<FxRates>,
+    pub items: Vec<ComparedQuote>,
+}
+
+/// Converts each quote's unit price (and the total for the requested quantity) into
+/// `currency` and sorts them cheapest first; quotes that cannot be converted go last.
+pub async fn compare_quotes(
+    state: &AppState,
+    lead: &Lead,
+    quotes: Vec<QuoteRecord>,
+    currency: CurrencyCode,
+) -> Result<QuoteComparison, ApiError> {
     let fx = state.store.fx_rates().await?;
     let mut items = Vec::new();
-    for quote in visible {
+    for quote in quotes {
         let org = state.store.get_organization(&quote.organization_id).await?;
         let conv = if quote.quote.unit_price.currency() == currency {
             Some((quote.quote.unit_price, Decimal::ONE))
@@ -441,8 +499,7 @@ pub async fn list_quotes(
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
-    let rates = fx.map(|f| json!({"base": f.base, "as_of": f.as_of, "source": f.source}));
-    Ok(Json(json!({"currency": currency, "quantity": lead.lead.quantity.to_string(), "rates": rates, "items": items})))
+    Ok(QuoteComparison { currency, quantity: lead.lead.quantity, rates: fx, items })
 }
 
 /// The buyer accepts a quote: the others are declined, and the seller is told. Accepting
@@ -483,6 +540,28 @@ pub struct SuggestQuery {
     pub text: String,
 }
 
+/// Words an HS description excludes: those after "not" (or "other than") up to the next
+/// punctuation, for example "roasted" and "decaffeinated" in "Coffee; not roasted or
+/// decaffeinated".
+fn negated_terms(description: &str) -> BTreeSet<String> {
+    let lower = description.to_lowercase();
+    let mut out = BTreeSet::new();
+    for clause in lower.split([',', ';', '(', ')']) {
+        let mut rest = clause;
+        while let Some(i) = rest.find("not ").or_else(|| rest.find("other than ")) {
+            let tail = &rest[i..];
+            let after = tail.strip_prefix("not ").or_else(|| tail.strip_prefix("other than ")).unwrap_or("");
+            out.extend(matching::terms(after));
+            rest = after;
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    out.remove("not");
+    out
+}
+
 /// Likely HS subheadings for a product description, best first, with why.
 #[utoipa::path(get, path = "/api/v1/reference/hs/suggest", tag = "reference", params(SuggestQuery),
     responses((status = 200, body = Object), (status = 422, body = crate::problem::Problem)))]
@@ -502,6 +581,9 @@ pub async fn suggest_hs(
         ));
     }
     let words = matching::terms(text);
+    let query_neg = negated_terms(text);
+    let query_pos: BTreeSet<String> = words.difference(&query_neg).filter(|w| *w != "not").cloned().collect();
+    let asked = (query_pos.len() + query_neg.len()).max(1) as f64;
     let mut candidates: HashMap<String, tradewind_store::reference::HsRow> = HashMap::new();
     for w in words.iter().take(8) {
         let page = state.store.search_hs(w, "", 200).await?;
@@ -513,13 +595,20 @@ pub async fn suggest_hs(
     let mut scored: Vec<(f64, tradewind_store::reference::HsRow, Vec<String>)> = candidates
         .into_values()
         .map(|h| {
-            let desc = matching::terms(&h.description);
-            let hit: Vec<String> = words.iter().filter(|w| desc.contains(*w)).cloned().collect();
-            let share = hit.len() as f64 / words.len().max(1) as f64;
-            // Prefer subheadings (what a declaration needs) and shorter, more specific texts.
+            // "Coffee; not roasted" must not answer "roasted coffee": words on either side
+            // that follow "not" count as excluded, and must agree to match.
+            let desc_neg = negated_terms(&h.description);
+            let desc_pos: BTreeSet<String> =
+                matching::terms(&h.description).difference(&desc_neg).filter(|w| *w != "not").cloned().collect();
+            let mut hit: Vec<String> = query_pos.intersection(&desc_pos).cloned().collect();
+            hit.extend(query_neg.intersection(&desc_neg).map(|w| format!("not {w}")));
+            let contradicted = query_pos.intersection(&desc_neg).count() + query_neg.intersection(&desc_pos).count();
+            // Claims the description makes that the request did not ask for count a little against it.
+            let unasked = desc_pos.difference(&query_pos).count();
+            let share = (hit.len() as f64 - contradicted as f64) / asked;
+            // Prefer subheadings (what a declaration needs).
             let level = if h.level == 6 { 1.0 } else { 0.8 };
-            let specificity = 1.0 / (1.0 + desc.len() as f64 / 20.0);
-            (share * level + 0.05 * specificity, h, hit)
+            (share * level - 0.01 * unasked as f64, h, hit)
         })
         .filter(|(_, _, hit)| !hit.is_empty())
         .collect();

@@ -12,6 +12,7 @@ mod company;
 mod forms;
 mod home;
 pub mod i18n;
+mod marketplace;
 mod operator;
 mod page;
 
@@ -43,6 +44,15 @@ pub fn router() -> Router<AppState> {
         .route("/assessments", get(assessment::list).post(assessment::start))
         .route("/assessments/{id}", get(assessment::show).post(assessment::save))
         .route("/assessments/{id}/evidence", post(assessment::upload))
+        .route("/search", get(marketplace::search))
+        .route("/products/new", get(marketplace::new_product).post(marketplace::create_product))
+        .route("/products/{id}", get(marketplace::show_product))
+        .route("/leads", post(marketplace::create_lead))
+        .route("/leads/new", get(marketplace::new_lead))
+        .route("/leads/{id}", get(marketplace::show_lead))
+        .route("/leads/{id}/quotes", post(marketplace::send_quote))
+        .route("/quotes/{id}/accept", post(marketplace::accept_quote))
+        .route("/notifications", get(marketplace::notifications))
         .route("/assets/tradewind.css", get(stylesheet))
         .layer(middleware::from_fn(page::web_layer))
 }
