@@ -127,13 +127,15 @@ impl SegmentCollector for SegmentFacets {
         let mut tally = FacetTally::default();
         for (slot, column) in tally.iter_mut().zip(self.columns) {
             let Some((column, counts)) = column else { continue };
-            let mut label = String::new();
-            for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                label.clear();
-                if column.ord_to_str(ord as u64, &mut label).unwrap_or(false) {
-                    slot.insert(label.clone(), n);
+            // One sequential pass over the sorted ordinals seen: far cheaper than a dictionary
+            // lookup per ordinal, which decodes a block each time.
+            let seen: Vec<u64> = (0..counts.len() as u64).filter(|ord| counts[*ord as usize] > 0).collect();
+            let mut at = seen.iter();
+            let _ = column.dictionary().sorted_ords_to_term_cb(&seen, |term| {
+                if let Some(&ord) = at.next() {
+                    slot.insert(String::from_utf8_lossy(term).into_owned(), counts[ord as usize]);
                 }
-            }
+            });
         }
         for (value, n) in [("false", self.verified_counts[0]), ("true", self.verified_counts[1])] {
             if n > 0 {

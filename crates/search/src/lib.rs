@@ -10,7 +10,7 @@
 //! counted over every match.
 //!
 //! What it does with text, in short (the module docs and `docs/ARCHITECTURE.md` say more):
-//! one analyzer for every language ([`analysis`](crate::analysis): words for alphabetic
+//! one analyzer for every language (module `analysis`: words for alphabetic
 //! scripts, jieba for Chinese, character pairs for Japanese kana and Korean hangul); every
 //! query word must match the title or the description; a word found in fewer than
 //! [`RARE_WORD_DOCS`] documents is taken as a possible typo and also matches words one or two

@@ -83,14 +83,20 @@ async fn marketplace_endpoints_by_caller() {
         ("POST", format!("/api/v1/inquiries/{iid}/messages"), json!({"body": "hello"}), [un, created, created, nf, nf]),
         ("GET", "/api/v1/blocks".into(), json!(null), [un, ok, ok, ok, nf]),
         ("GET", "/api/v1/operator/reports".into(), json!(null), [un, nf, nf, nf, ok]),
-        ("POST", format!("/api/v1/operator/reports/{rid}/decision"), json!({"decision": "nope"}), [un, nf, nf, nf, bad]),
+        (
+            "POST",
+            format!("/api/v1/operator/reports/{rid}/decision"),
+            json!({"decision": "nope"}),
+            [un, nf, nf, nf, bad],
+        ),
         ("POST", format!("/api/v1/quotes/{qid}/accept"), json!({}), [un, ok, nf, nf, nf]),
         ("POST", "/api/v1/products".into(), json!({}), [un, bad, bad, bad, nf]),
         ("POST", "/api/v1/leads".into(), json!({}), [un, bad, bad, bad, nf]),
         ("GET", "/api/v1/reference/fx".into(), json!(null), [ok, ok, ok, ok, ok]),
         ("GET", "/api/v1/reference/hs/suggest?text=coffee".into(), json!(null), [ok, ok, ok, ok, ok]),
     ];
-    let callers = [("anonymous", &anonymous), ("buyer", &buyer), ("seller", &seller), ("other", &other), ("operator", &operator)];
+    let callers =
+        [("anonymous", &anonymous), ("buyer", &buyer), ("seller", &seller), ("other", &other), ("operator", &operator)];
     for (method, path, body, expected) in &table {
         for (i, (who, session)) in callers.iter().enumerate() {
             let res = match *method {

@@ -200,6 +200,43 @@ fn convert(fx: Option<&FxRates>, amount: Decimal, from: CurrencyCode, to: Curren
     fx?.convert(&m, to).map(|c| c.amount.amount())
 }
 
+/// What matching needs of a buy request.
+fn rfq_profile(lead: &Lead) -> RfqProfile {
+    RfqProfile {
+        hs_code: lead.lead.hs_code.clone(),
+        text: format!("{} {}", lead.lead.title, lead.lead.description),
+        quantity: lead.lead.quantity,
+        target_unit_price: lead.lead.target_price.map(|m| m.amount()),
+        incoterm: lead.lead.incoterm,
+        destination: lead.lead.country,
+    }
+}
+
+/// What matching needs of a listing, for one request: the tier price for the requested
+/// quantity in the request's currency, and the supplier's track record.
+fn supplier_offer(
+    p: &Product,
+    lead: &Lead,
+    history: &tradewind_store::SupplierHistory,
+    verified: bool,
+    fx: Option<&FxRates>,
+) -> SupplierOffer {
+    let target_currency = lead.lead.target_price.map(|m| m.currency()).unwrap_or(p.listing.currency);
+    let price = unit_price_for(&p.listing.price_tiers, lead.lead.quantity)
+        .and_then(|x| convert(fx, x, p.listing.currency, target_currency));
+    SupplierOffer {
+        hs_code: p.listing.hs_code.clone(),
+        text: format!("{} {}", p.listing.title, p.listing.description),
+        moq: p.listing.moq,
+        capacity: p.listing.supply_capacity,
+        unit_price: price,
+        incoterms: history.incoterms.clone(),
+        exports_to_destination: history.export_countries.iter().any(|c| c == lead.lead.country.as_str()),
+        verified,
+        response_rate: history.response_rate,
+    }
+}
+
 /// Most listings scored for one request: bounds the work per request.
 pub const MATCH_CANDIDATES: usize = 300;
 
@@ -230,15 +267,7 @@ pub async fn rank_suppliers(store: &Store, lead: &Lead, limit: usize) -> Result<
         }
     }
     let fx = store.fx_rates().await?;
-    let rfq_currency = lead.lead.target_price.map(|m| m.currency());
-    let rfq = RfqProfile {
-        hs_code: lead.lead.hs_code.clone(),
-        text: format!("{} {}", lead.lead.title, lead.lead.description),
-        quantity: lead.lead.quantity,
-        target_unit_price: lead.lead.target_price.map(|m| m.amount()),
-        incoterm: lead.lead.incoterm,
-        destination: lead.lead.country,
-    };
+    let rfq = rfq_profile(lead);
     let mut histories = HashMap::new();
     let mut badges = HashMap::new();
     let mut offers = Vec::with_capacity(candidates.len());
@@ -249,22 +278,8 @@ pub async fn rank_suppliers(store: &Store, lead: &Lead, limit: usize) -> Result<
             let verified = org.verification == tradewind_domain::organization::VerificationStatus::Verified;
             badges.insert(p.organization_id.clone(), (org.legal_name, verified));
         }
-        let h = &histories[&p.organization_id];
         let (_, verified) = &badges[&p.organization_id];
-        let price = unit_price_for(&p.listing.price_tiers, lead.lead.quantity).and_then(|price| {
-            convert(fx.as_ref(), price, p.listing.currency, rfq_currency.unwrap_or(p.listing.currency))
-        });
-        let offer = SupplierOffer {
-            hs_code: p.listing.hs_code.clone(),
-            text: format!("{} {}", p.listing.title, p.listing.description),
-            moq: p.listing.moq,
-            capacity: p.listing.supply_capacity,
-            unit_price: price,
-            incoterms: h.incoterms.clone(),
-            exports_to_destination: h.export_countries.iter().any(|c| c == lead.lead.country.as_str()),
-            verified: *verified,
-            response_rate: h.response_rate,
-        };
+        let offer = supplier_offer(&p, lead, &histories[&p.organization_id], *verified, fx.as_ref());
         offers.push((p, offer));
     }
     let ranked = matching::rank(&rfq, offers, &Weights::default());
@@ -324,40 +339,9 @@ pub async fn rfqs_for_me(
     let fx = state.store.fx_rates().await?;
     let mut items = Vec::new();
     for lead in state.store.open_rfqs(today(), &org, 500).await? {
-        let rfq_currency = lead.lead.target_price.map(|m| m.currency());
-        let rfq = RfqProfile {
-            hs_code: lead.lead.hs_code.clone(),
-            text: format!("{} {}", lead.lead.title, lead.lead.description),
-            quantity: lead.lead.quantity,
-            target_unit_price: lead.lead.target_price.map(|m| m.amount()),
-            incoterm: lead.lead.incoterm,
-            destination: lead.lead.country,
-        };
-        let offers: Vec<_> = products
-            .iter()
-            .map(|p| {
-                let price = unit_price_for(&p.listing.price_tiers, lead.lead.quantity).and_then(|x| {
-                    convert(fx.as_ref(), x, p.listing.currency, rfq_currency.unwrap_or(p.listing.currency))
-                });
-                (
-                    p,
-                    SupplierOffer {
-                        hs_code: p.listing.hs_code.clone(),
-                        text: format!("{} {}", p.listing.title, p.listing.description),
-                        moq: p.listing.moq,
-                        capacity: p.listing.supply_capacity,
-                        unit_price: price,
-                        incoterms: history.incoterms.clone(),
-                        exports_to_destination: history
-                            .export_countries
-                            .iter()
-                            .any(|c| c == lead.lead.country.as_str()),
-                        verified,
-                        response_rate: history.response_rate,
-                    },
-                )
-            })
-            .collect();
+        let rfq = rfq_profile(&lead);
+        let offers: Vec<_> =
+            products.iter().map(|p| (p, supplier_offer(p, &lead, &history, verified, fx.as_ref()))).collect();
         if let Some((p, s)) = matching::rank(&rfq, offers, &Weights::default()).into_iter().next() {
             items.push(json!({"lead_id": lead.id, "title": lead.lead.title, "product_id": p.id, "score": s.score, "factors": s.factors}));
         }
