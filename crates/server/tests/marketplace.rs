@@ -485,3 +485,29 @@ async fn a_reported_listing_is_hidden_by_the_operator() {
     let n: Value = seller.get("/api/v1/notifications").await.json().await.expect("json");
     assert_eq!(n["items"][0]["kind"], "listing_hidden");
 }
+
+#[tokio::test]
+async fn product_images_are_content_addressed_and_checked() {
+    let app = TestApp::spawn().await;
+    let (seller, _) = app.register("Seller", "VN", "S1", "s@x.example").await;
+    let (buyer, _) = app.register("Buyer", "DE", "B1", "b@x.example").await;
+    let p = created(seller.post("/api/v1/products", &product("Robusta green coffee beans", "090111", "VN")).await).await;
+    let pid = p["id"].as_str().expect("pid");
+    let png = b"\x89PNG\r\n\x1a\n-- a product photo --".to_vec();
+    let path = format!("/api/v1/products/{pid}/attachments");
+    let a = created(seller.upload(&path, "beans.png", "image/png", png.clone()).await).await;
+    let view: Value = buyer.get(&format!("/api/v1/products/{pid}")).await.json().await.expect("json");
+    assert_eq!(view["attachments"][0]["sha256"], a["sha256"]);
+    let file = buyer.get(&format!("/api/v1/products/{pid}/attachments/{}", a["id"].as_str().unwrap_or(""))).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.bytes().await.expect("bytes").to_vec(), png);
+    // Only the listing's company attaches; the content must be what it claims.
+    assert_problem(buyer.upload(&path, "x.png", "image/png", png.clone()).await, StatusCode::NOT_FOUND, None).await;
+    let p = assert_problem(seller.upload(&path, "x.jpg", "image/jpeg", png).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    assert_eq!(p["errors"][0]["code"], "type_mismatch");
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let p = assert_problem(seller.upload(&path, "big.png", "image/png", big).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    assert_eq!(p["errors"][0]["code"], "too_large");
+}

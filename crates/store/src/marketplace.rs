@@ -768,3 +768,116 @@ pub struct SupplierHistory {
     pub incoterms: Vec<tradewind_domain::Incoterm>,
     pub response_rate: Option<f64>,
 }
+
+/// A file attached to a product listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductAttachment {
+    pub id: String,
+    pub product_id: String,
+    pub sha256: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: String,
+}
+
+fn attachment_from_row(r: &AnyRow) -> Result<ProductAttachment> {
+    Ok(ProductAttachment {
+        id: r.try_get("id")?,
+        product_id: r.try_get("product_id")?,
+        sha256: r.try_get("sha256")?,
+        filename: r.try_get("filename")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Most files one listing may carry.
+pub const MAX_PRODUCT_ATTACHMENTS: i64 = 10;
+
+impl Store {
+    /// Attaches an image or document (checked by the caller) to a company's own product.
+    pub async fn add_product_attachment(
+        &self,
+        actor: &Actor,
+        organization_id: &str,
+        product_id: &str,
+        filename: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<ProductAttachment> {
+        let product = self.get_product(product_id).await?;
+        if product.organization_id != organization_id {
+            return Err(StoreError::NotFound);
+        }
+        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM product_attachments WHERE product_id = $1")
+            .bind(product_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        if count >= MAX_PRODUCT_ATTACHMENTS {
+            return Err(StoreError::Refused(format!("a listing carries at most {MAX_PRODUCT_ATTACHMENTS} files")));
+        }
+        let mut tx = self.begin_audited().await?;
+        let now = now_text();
+        let sha = crate::blobs::put_blob(&mut tx, content_type, content, &now).await?;
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO product_attachments (id, product_id, sha256, filename, content_type, size, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(product_id)
+        .bind(&sha)
+        .bind(filename)
+        .bind(content_type)
+        .bind(content.len() as i64)
+        .bind(&now)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit(
+            actor,
+            Some(organization_id),
+            "product.attachment_added",
+            &format!("product:{product_id}"),
+            json!({"attachment_id": id, "sha256": sha, "filename": filename}),
+        )
+        .await?;
+        Ok(ProductAttachment {
+            id,
+            product_id: product_id.into(),
+            sha256: sha,
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size: content.len() as i64,
+            created_at: now,
+        })
+    }
+
+    pub async fn list_product_attachments(&self, product_id: &str) -> Result<Vec<ProductAttachment>> {
+        let rows = sqlx::query(
+            "SELECT id, product_id, sha256, filename, content_type, size, created_at FROM product_attachments
+             WHERE product_id = $1 ORDER BY id",
+        )
+        .bind(product_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(attachment_from_row).collect()
+    }
+
+    /// One attachment and its bytes.
+    pub async fn get_product_attachment(&self, product_id: &str, id: &str) -> Result<(ProductAttachment, Vec<u8>)> {
+        let row = sqlx::query(
+            "SELECT a.id AS id, a.product_id AS product_id, a.sha256 AS sha256, a.filename AS filename,
+                    a.content_type AS content_type, a.size AS size, a.created_at AS created_at, b.content AS content
+             FROM product_attachments a JOIN blobs b ON b.sha256 = a.sha256 WHERE a.product_id = $1 AND a.id = $2",
+        )
+        .bind(product_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((attachment_from_row(&row)?, row.try_get("content")?))
+    }
+}

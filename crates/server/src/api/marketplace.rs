@@ -45,6 +45,8 @@ pub struct ProductView {
     #[serde(flatten)]
     pub product: Product,
     pub company_verified: bool,
+    /// Images and documents, downloadable at `/api/v1/products/{id}/attachments/{attachment_id}`.
+    pub attachments: Vec<tradewind_store::ProductAttachment>,
 }
 
 /// List a product (any member of a company).
@@ -68,7 +70,7 @@ pub async fn create_product(
     let product = state.store.create_product(&user.actor(), &org, &listing).await?;
     crate::search::kick(&state);
     let (verified, _) = state.store.organization_badge(&org).await?;
-    Ok((StatusCode::CREATED, Json(ProductView { product, company_verified: verified })))
+    Ok((StatusCode::CREATED, Json(ProductView { product, company_verified: verified, attachments: vec![] })))
 }
 
 /// Whether `user` may see a listing: visible listings to everyone logged in, hidden ones to
@@ -90,7 +92,51 @@ pub async fn get_product(
         return Err(ApiError::NotFound);
     }
     let (verified, _) = state.store.organization_badge(&product.organization_id).await?;
-    Ok(Json(ProductView { product, company_verified: verified }))
+    let attachments = state.store.list_product_attachments(&product.id).await?;
+    Ok(Json(ProductView { product, company_verified: verified, attachments }))
+}
+
+/// Attach an image or document to one of the caller's listings (multipart `file`: PNG, JPEG
+/// or PDF, at most 10 MiB; at most 10 files a listing).
+#[utoipa::path(post, path = "/api/v1/products/{id}/attachments", tag = "marketplace", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "a field named `file`"),
+    responses((status = 201, body = Object), (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn add_product_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let (filename, declared, bytes) = super::organizations::read_upload(multipart?).await?;
+    let kind = tradewind_domain::organization::check_evidence(&declared, &bytes)?;
+    let a = state.store.add_product_attachment(&user.actor(), &org, &id, &filename, kind.mime(), &bytes).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// Download a listing's attachment (whoever may see the listing).
+#[utoipa::path(get, path = "/api/v1/products/{id}/attachments/{attachment_id}", tag = "marketplace",
+    params(("id" = String, Path), ("attachment_id" = String, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = crate::problem::Problem)))]
+pub async fn product_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let product = state.store.get_product(&id).await?;
+    if !can_see(&user, &product.organization_id, product.hidden) {
+        return Err(ApiError::NotFound);
+    }
+    let (a, bytes) = state.store.get_product_attachment(&id, &attachment_id).await?;
+    let disposition = format!("inline; filename=\"{}\"", a.filename.replace(['"', '\\', '\r', '\n'], "_"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, a.content_type.clone()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (axum::http::header::HeaderName::from_static("x-content-sha256"), a.sha256.clone()),
+        ],
+        bytes,
+    ))
 }
 
 /// A trade lead with its company's badge.

@@ -79,6 +79,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(marketplace::fx))
         .routes(routes!(marketplace::create_product))
         .routes(routes!(marketplace::get_product))
+        .routes(routes!(marketplace::add_product_attachment))
+        .routes(routes!(marketplace::product_attachment))
         .routes(routes!(marketplace::create_lead))
         .routes(routes!(marketplace::get_lead))
         .routes(routes!(marketplace::my_leads))
