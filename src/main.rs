@@ -2,6 +2,8 @@
 //! tasks (`audit verify`, `import hs`, `import locode`, `operator create`), and scores a
 //! paperless-trade assessment from a file (`assess`) without a database or a server.
 
+mod bench_matching;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
@@ -81,6 +83,21 @@ enum Command {
 enum BenchCommand {
     /// Search index: indexing throughput, query latency with filters and facets, peak memory.
     Search(SearchBenchArgs),
+    /// Matching: latency of ranking suppliers for a new RFQ against a synthetic catalogue.
+    Matching(MatchingBenchArgs),
+}
+
+#[derive(Args)]
+struct MatchingBenchArgs {
+    /// Synthetic leads and products in the catalogue
+    #[arg(long, default_value_t = 100_000)]
+    docs: usize,
+    /// RFQs to match
+    #[arg(long, default_value_t = 1_000)]
+    rfqs: usize,
+    /// HS nomenclature CSV for realistic codes and words
+    #[arg(long, default_value = "../shared/standards/hs-codes/harmonized-system.csv")]
+    hs_file: PathBuf,
 }
 
 #[derive(Args)]
@@ -339,6 +356,9 @@ async fn main() -> Result<()> {
                 index_dir: args.index_dir,
             };
             tradewind_search::bench::run(&options, &mut std::io::stdout().lock()).map_err(|e| anyhow::anyhow!(e))
+        }
+        Some(Command::Bench { command: BenchCommand::Matching(args) }) => {
+            bench_matching::run(args.docs, args.rfqs, &args.hs_file, &mut std::io::stdout().lock())
         }
         Some(Command::Assess(_)) => Ok(()),
     }

@@ -5,7 +5,7 @@
 //! Results are printed as `OURS search.<measure> key=value …` lines shaped like the peers'
 //! `PEER` lines, so the two can be set side by side; with `--peer-lines` the ratios too.
 
-mod corpus;
+pub mod corpus;
 mod pyrandom;
 
 use crate::{IndexOptions, SearchDoc, SearchIndex, SearchQuery};
@@ -368,7 +368,8 @@ fn load1() -> String {
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB; 0 where /proc is missing.
-fn peak_rss_mib() -> u64 {
+/// Peak resident memory of this process (VmHWM), MiB.
+pub fn peak_rss_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -184,14 +184,14 @@ const STOP_WORDS: [&str; 24] = [
 ];
 
 /// One six-digit HS subheading and the words of its description.
-pub(crate) struct HsLine {
+pub struct HsLine {
     pub code: String,
     pub words: Vec<String>,
 }
 
 /// Subheadings from the nomenclature CSV (`section,hscode,description,parent,level`), or the
 /// built-in dozen when the file cannot be read, with a note saying so.
-pub(crate) fn hs_lines(file: &Path, note: &mut dyn FnMut(String)) -> Vec<HsLine> {
+pub fn hs_lines(file: &Path, note: &mut dyn FnMut(String)) -> Vec<HsLine> {
     let parsed = std::fs::read_to_string(file).ok().map(|text| {
         text.lines()
             .skip(1)
@@ -253,7 +253,7 @@ struct Company {
 }
 
 /// The marketplace: a fixed number of companies and the documents they post.
-pub(crate) struct Marketplace {
+pub struct Marketplace {
     hs: Vec<HsLine>,
     /// Per subheading, the words of its description that name a product: those found in at
     /// most 1 % of descriptions ("coffee", "shrimps"), not the nomenclature's connecting words
@@ -264,7 +264,7 @@ pub(crate) struct Marketplace {
     pub now: i64,
 }
 
-pub(crate) const COMPANIES: usize = 50_000;
+pub const COMPANIES: usize = 50_000;
 
 impl Marketplace {
     pub fn new(hs: Vec<HsLine>, seed: u64) -> Marketplace {
