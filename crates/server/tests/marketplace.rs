@@ -491,7 +491,8 @@ async fn product_images_are_content_addressed_and_checked() {
     let app = TestApp::spawn().await;
     let (seller, _) = app.register("Seller", "VN", "S1", "s@x.example").await;
     let (buyer, _) = app.register("Buyer", "DE", "B1", "b@x.example").await;
-    let p = created(seller.post("/api/v1/products", &product("Robusta green coffee beans", "090111", "VN")).await).await;
+    let p =
+        created(seller.post("/api/v1/products", &product("Robusta green coffee beans", "090111", "VN")).await).await;
     let pid = p["id"].as_str().expect("pid");
     let png = b"\x89PNG\r\n\x1a\n-- a product photo --".to_vec();
     let path = format!("/api/v1/products/{pid}/attachments");
@@ -504,10 +505,20 @@ async fn product_images_are_content_addressed_and_checked() {
     assert_eq!(file.bytes().await.expect("bytes").to_vec(), png);
     // Only the listing's company attaches; the content must be what it claims.
     assert_problem(buyer.upload(&path, "x.png", "image/png", png.clone()).await, StatusCode::NOT_FOUND, None).await;
-    let p = assert_problem(seller.upload(&path, "x.jpg", "image/jpeg", png).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    let p = assert_problem(
+        seller.upload(&path, "x.jpg", "image/jpeg", png).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("file"),
+    )
+    .await;
     assert_eq!(p["errors"][0]["code"], "type_mismatch");
     let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, 0);
-    let p = assert_problem(seller.upload(&path, "big.png", "image/png", big).await, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
+    let p = assert_problem(
+        seller.upload(&path, "big.png", "image/png", big).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("file"),
+    )
+    .await;
     assert_eq!(p["errors"][0]["code"], "too_large");
 }

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tradewind_domain::ValidationErrors;
 use tradewind_domain::organization::check_evidence;
-use tradewind_store::{ListingKind, NewAttachment};
+use tradewind_store::{Inquiry, ListingKind, ListingReport, NewAttachment};
 
-fn message_text(e: &mut ValidationErrors, body: &str) -> Option<String> {
+/// A message's text, trimmed: required, at most 5000 characters (errors on `body`).
+pub(crate) fn message_text(e: &mut ValidationErrors, body: &str) -> Option<String> {
     let t = body.trim();
     if t.is_empty() {
         e.push("body", "required", "write a message");
@@ -42,20 +43,49 @@ pub async fn open(
     user: CurrentUser,
     Json(b): Json<InquiryIn>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let inquiry = open_inquiry(&state, &user, &b.subject_kind, &b.subject_id, &b.body).await?;
+    Ok((StatusCode::CREATED, Json(inquiry)))
+}
+
+/// Opens an inquiry after the checks `POST /api/v1/inquiries` makes (the page uses it too):
+/// the listing kind, the message, then the company's daily limit.
+pub(crate) async fn open_inquiry(
+    state: &AppState,
+    user: &CurrentUser,
+    subject_kind: &str,
+    subject_id: &str,
+    body: &str,
+) -> Result<Inquiry, ApiError> {
     let org = user.organization_id()?.to_string();
     let mut e = ValidationErrors::new();
-    let kind = ListingKind::parse(b.subject_kind.trim());
+    let kind = ListingKind::parse(subject_kind.trim());
     if kind.is_none() {
         e.push("subject_kind", "unknown_kind", "ask about a product or a lead");
     }
-    let body = message_text(&mut e, &b.body);
+    let body = message_text(&mut e, body);
     let (Some(kind), Some(body)) = (kind, body) else { return Err(ApiError::Invalid(e)) };
     let since = tradewind_store::format_time(time::OffsetDateTime::now_utc() - time::Duration::days(1));
     if state.store.count_inquiries_since(&org, &since).await? >= state.settings.inquiries_per_day {
         return Err(ApiError::TooManyRequests { retry_after_secs: 3600 });
     }
-    let inquiry = state.store.open_inquiry(&user.actor(), &org, kind, b.subject_id.trim(), &body).await?;
-    Ok((StatusCode::CREATED, Json(inquiry)))
+    Ok(state.store.open_inquiry(&user.actor(), &org, kind, subject_id.trim(), &body).await?)
+}
+
+/// An uploaded file's name as it is kept: at most 200 characters, `fallback` when the
+/// client sent none.
+pub(crate) fn attachment_name(sent: Option<&str>, fallback: &str) -> String {
+    sent.unwrap_or(fallback).chars().take(200).collect()
+}
+
+/// A file to attach, once its content is a PDF, PNG or JPEG of at most 10 MiB that matches
+/// the declared type (errors on `file`).
+pub(crate) fn checked_attachment<'a>(
+    filename: &'a str,
+    declared: &str,
+    content: &'a [u8],
+) -> Result<NewAttachment<'a>, ValidationErrors> {
+    let kind = check_evidence(declared, content)?;
+    Ok(NewAttachment { filename, content_type: kind.mime(), content })
 }
 
 /// The inquiries the caller's company takes part in.
@@ -119,7 +149,7 @@ pub async fn reply_with_file(
         match field.name() {
             Some("body") => text = field.text().await?,
             Some("file") => {
-                let name = field.file_name().unwrap_or("attachment").chars().take(200).collect::<String>();
+                let name = attachment_name(field.file_name(), "attachment");
                 let declared = field.content_type().unwrap_or("application/octet-stream").to_string();
                 file = Some((name, declared, field.bytes().await?.to_vec()));
             }
@@ -132,9 +162,8 @@ pub async fn reply_with_file(
         e.push("file", "required", "attach the file in a field named 'file'");
         return Err(ApiError::Invalid(e));
     };
-    let kind = check_evidence(&declared, &bytes)?;
+    let attachment = checked_attachment(&name, &declared, &bytes)?;
     let Some(body) = body.filter(|_| e.is_empty()) else { return Err(ApiError::Invalid(e)) };
-    let attachment = NewAttachment { filename: &name, content_type: kind.mime(), content: &bytes };
     let m = state.store.post_message(&user.actor(), &org, &id, &body, Some(&attachment)).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
@@ -207,16 +236,27 @@ pub async fn report(
     user: CurrentUser,
     Json(b): Json<ReportIn>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let r = report_listing(&state, &user, &b.subject_kind, &b.subject_id, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// Files a report after the checks `POST /api/v1/reports` makes (the page uses it too).
+pub(crate) async fn report_listing(
+    state: &AppState,
+    user: &CurrentUser,
+    subject_kind: &str,
+    subject_id: &str,
+    reason: &str,
+) -> Result<ListingReport, ApiError> {
     let org = user.organization_id()?.to_string();
     let mut e = ValidationErrors::new();
-    let kind = ListingKind::parse(b.subject_kind.trim());
+    let kind = ListingKind::parse(subject_kind.trim());
     if kind.is_none() {
         e.push("subject_kind", "unknown_kind", "report a product or a lead");
     }
-    let reason = tradewind_domain::validation::required_text(&mut e, "reason", &b.reason, 1000);
+    let reason = tradewind_domain::validation::required_text(&mut e, "reason", reason, 1000);
     let (Some(kind), Some(reason)) = (kind, reason) else { return Err(ApiError::Invalid(e)) };
-    let r = state.store.report_listing(&user.actor(), &org, kind, b.subject_id.trim(), &reason).await?;
-    Ok((StatusCode::CREATED, Json(r)))
+    Ok(state.store.report_listing(&user.actor(), &org, kind, subject_id.trim(), &reason).await?)
 }
 
 /// Open reports, for the operator.
@@ -246,8 +286,20 @@ pub async fn decide(
     Path(id): Path<String>,
     Json(b): Json<DecisionIn>,
 ) -> Result<Json<tradewind_store::ListingReport>, ApiError> {
+    Ok(Json(decide_report(&state, &user, &id, &b.decision, &b.note).await?))
+}
+
+/// The operator's decision on a report, as `POST /api/v1/operator/reports/{id}/decision`
+/// takes it (the page uses it too): `hide` or `dismiss`, with a note.
+pub(crate) async fn decide_report(
+    state: &AppState,
+    user: &CurrentUser,
+    report_id: &str,
+    decision: &str,
+    note: &str,
+) -> Result<ListingReport, ApiError> {
     user.require_operator()?;
-    let hide = match b.decision.as_str() {
+    let hide = match decision {
         "hide" => true,
         "dismiss" => false,
         other => {
@@ -258,7 +310,7 @@ pub async fn decide(
             ));
         }
     };
-    let r = state.store.decide_report(&user.actor(), &id, hide, b.note.trim()).await?;
-    crate::search::kick(&state);
-    Ok(Json(r))
+    let r = state.store.decide_report(&user.actor(), report_id, hide, note.trim()).await?;
+    crate::search::kick(state);
+    Ok(r)
 }

@@ -10,6 +10,7 @@ use super::account::countries;
 use super::company::{Badge, day};
 use super::forms::{Choice, Field, FormData, FormErrors, SummaryItem};
 use super::i18n::Tr;
+use super::inquiries::{Filled, ListingActions};
 use super::page::{Chrome, Ctx, PageError, render, see_other};
 use crate::AppState;
 use crate::api::marketplace::{self as api, ComparedQuote};
@@ -29,7 +30,7 @@ use tradewind_domain::marketplace::{
 use tradewind_domain::organization::VerificationStatus;
 use tradewind_domain::{CurrencyCode, Incoterm, ValidationErrors};
 use tradewind_search::{DocKind, SearchResults};
-use tradewind_store::{Lead, Product, QuoteStatus};
+use tradewind_store::{Lead, ListingKind, Product, QuoteStatus};
 
 /// Results per search page.
 const PAGE_SIZE: usize = 20;
@@ -759,6 +760,8 @@ struct ProductPage {
     details: Vec<(String, String)>,
     tiers: Vec<TierView>,
     certifications: Vec<String>,
+    /// Ask, report and block, for other companies' listings.
+    actions: Option<ListingActions>,
 }
 
 /// `GET /products/{id}`
@@ -768,12 +771,48 @@ pub async fn show_product(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let user = ctx.signed_in()?;
-    let tr = ctx.tr();
-    let p = state.store.get_product(&id).await?;
+    let page = product_page(&state, ctx.chrome("title.product", "product"), user, &id, &Filled::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// A listing's page again, after its question or report form was sent back with
+/// `filled`'s errors.
+pub(super) async fn listing_page_again(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: ListingKind,
+    id: &str,
+    filled: &Filled,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in()?;
+    Ok(match kind {
+        ListingKind::Product => {
+            let chrome = ctx.chrome_at("title.product", "product", &format!("/products/{id}"));
+            render(status, &product_page(state, chrome, user, id, filled).await?)
+        }
+        ListingKind::Lead => {
+            let chrome = ctx.chrome_at("title.lead", "lead", &format!("/leads/{id}"));
+            render(status, &lead_page(state, chrome, user, id, None, filled).await?)
+        }
+    })
+}
+
+async fn product_page(
+    state: &AppState,
+    page: Chrome,
+    user: &CurrentUser,
+    id: &str,
+    filled: &Filled,
+) -> Result<ProductPage, PageError> {
+    let tr = page.tr;
+    let p = state.store.get_product(id).await?;
     if !api::can_see(user, &p.organization_id, p.hidden) {
         return Err(ApiError::NotFound.into());
     }
     let org = state.store.get_organization(&p.organization_id).await?;
+    let actions =
+        ListingActions::load(state, tr, user, ListingKind::Product, &p.id, &org.id, &org.legal_name, filled).await?;
     let l = &p.listing;
     let hs = match state.store.get_hs(l.hs_code.as_str()).await? {
         Some(row) => format!("{} — {}", l.hs_code, row.description),
@@ -800,7 +839,7 @@ pub async fn show_product(
             price: price(t.unit_price, l.currency),
         })
         .collect();
-    let page = ProductPage {
+    Ok(ProductPage {
         title: l.title.clone(),
         description: l.description.clone(),
         company: org.legal_name.clone(),
@@ -808,9 +847,9 @@ pub async fn show_product(
         details,
         tiers,
         certifications: l.certifications.clone(),
-        page: ctx.chrome("title.product", "product"),
-    };
-    Ok(render(StatusCode::OK, &page))
+        actions,
+        page,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1005,6 +1044,8 @@ struct LeadPage {
     quote_form: Option<Vec<Field>>,
     quote_closed: bool,
     my_quotes: Vec<QuoteRow>,
+    /// Ask, report and block, for other companies' leads.
+    actions: Option<ListingActions>,
 }
 
 fn quote_status(tr: Tr, s: QuoteStatus) -> (&'static str, String) {
@@ -1221,6 +1262,7 @@ impl LeadPage {
             quote_form,
             quote_closed,
             my_quotes,
+            actions: None,
             page,
         })
     }
@@ -1249,9 +1291,23 @@ pub async fn show_lead(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let user = ctx.signed_in()?;
-    let lead = visible_lead(&state, user, &id).await?;
     let asked = FormData::parse(raw.unwrap_or_default().as_bytes()).unwrap_or_default();
     let currency = optional_text(&asked, "currency");
+    let chrome = ctx.chrome("title.lead", "lead");
+    let page = lead_page(&state, chrome, user, &id, currency.as_deref(), &Filled::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The lead's page with an empty quote form (its defaults taken from the request).
+async fn lead_page(
+    state: &AppState,
+    chrome: Chrome,
+    user: &CurrentUser,
+    id: &str,
+    currency: Option<&str>,
+    filled: &Filled,
+) -> Result<LeadPage, PageError> {
+    let lead = visible_lead(state, user, id).await?;
     let valid_until = (today() + time::Duration::days(14)).to_string();
     let defaults = serde_urlencoded::to_string([
         ("valid_until", valid_until.as_str()),
@@ -1261,17 +1317,12 @@ pub async fn show_lead(
     ])
     .unwrap_or_default();
     let quote = FormData::parse(defaults.as_bytes())?;
-    let page = LeadPage::load(
-        &state,
-        ctx.chrome("title.lead", "lead"),
-        user,
-        lead,
-        currency.as_deref(),
-        &quote,
-        &FormErrors::default(),
-    )
-    .await?;
-    Ok(render(StatusCode::OK, &page))
+    let (lead_id, owner) = (lead.id.clone(), lead.organization_id.clone());
+    let mut page = LeadPage::load(state, chrome, user, lead, currency, &quote, &FormErrors::default()).await?;
+    let tr = page.page.tr;
+    page.actions =
+        ListingActions::load(state, tr, user, ListingKind::Lead, &lead_id, &owner, &page.company, filled).await?;
+    Ok(page)
 }
 
 /// `POST /leads/{id}/quotes`: a seller answers a buy request.
@@ -1306,7 +1357,11 @@ pub async fn send_quote(
     let Some(quote) = quote else {
         let errors = errors_on_inputs(tr, &ApiError::Invalid(e), super::forms::input_name).unwrap_or_default();
         let chrome = ctx.chrome_at("title.lead", "lead", &format!("/leads/{id}"));
-        let page = LeadPage::load(&state, chrome, user, lead, None, &form, &errors).await?;
+        let owner = lead.organization_id.clone();
+        let mut page = LeadPage::load(&state, chrome, user, lead, None, &form, &errors).await?;
+        page.actions =
+            ListingActions::load(&state, tr, user, ListingKind::Lead, &id, &owner, &page.company, &Filled::default())
+                .await?;
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
     state.store.create_quote(&user.actor(), &org, &id, &quote).await?;
@@ -1358,7 +1413,12 @@ pub async fn notifications(State(state): State<AppState>, ctx: Ctx) -> Result<Re
         .into_iter()
         .map(|n| NotificationView {
             kind: tr.lookup(&format!("notification.{}", n.kind)).unwrap_or(&n.kind).to_string(),
-            href: n.body.get("lead_id").and_then(|v| v.as_str()).map(|id| format!("/leads/{id}")),
+            href: n
+                .body
+                .get("lead_id")
+                .and_then(|v| v.as_str())
+                .map(|id| format!("/leads/{id}"))
+                .or_else(|| n.body.get("inquiry_id").and_then(|v| v.as_str()).map(|id| format!("/inquiries/{id}"))),
             subject: n.subject,
             when: n.created_at.get(..16).unwrap_or(&n.created_at).replace('T', " "),
         })

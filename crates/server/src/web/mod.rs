@@ -12,6 +12,7 @@ mod company;
 mod forms;
 mod home;
 pub mod i18n;
+mod inquiries;
 mod marketplace;
 mod operator;
 mod page;
@@ -53,6 +54,14 @@ pub fn router() -> Router<AppState> {
         .route("/leads/{id}/quotes", post(marketplace::send_quote))
         .route("/quotes/{id}/accept", post(marketplace::accept_quote))
         .route("/notifications", get(marketplace::notifications))
+        .route("/inquiries", get(inquiries::list).post(inquiries::ask))
+        .route("/inquiries/{id}", get(inquiries::show))
+        .route("/inquiries/{id}/messages", post(inquiries::reply))
+        .route("/reports", post(inquiries::report))
+        .route("/company/blocks", get(inquiries::blocks).post(inquiries::block))
+        .route("/company/blocks/{id}/unblock", post(inquiries::unblock))
+        .route("/operator/reports", get(inquiries::reports))
+        .route("/operator/reports/{id}/decision", post(inquiries::decide))
         .route("/assets/tradewind.css", get(stylesheet))
         .layer(middleware::from_fn(page::web_layer))
 }
