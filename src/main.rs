@@ -20,6 +20,9 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     db: DbArgs,
+    /// With no command, tradewind serves (with demo data unless --demo false).
+    #[command(flatten)]
+    quick_start: ServeArgs,
 }
 
 /// Where the data lives. Precedence: flag, then environment, then config file, then default.
@@ -270,7 +273,8 @@ async fn main() -> Result<()> {
     match cli.command {
         // The quick start: serve with the demo data.
         None => {
-            serve(&cli.db, &file, ServeArgs { demo: Some(file.demo.unwrap_or(true)), ..ServeArgs::default() }).await
+            let demo = cli.quick_start.demo.or(file.demo).unwrap_or(true);
+            serve(&cli.db, &file, ServeArgs { demo: Some(demo), ..cli.quick_start }).await
         }
         Some(Command::Serve(args)) => serve(&cli.db, &file, args).await,
         Some(Command::Audit { command: AuditCommand::Verify }) => {

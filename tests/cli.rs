@@ -199,7 +199,8 @@ async fn passwords_tokens_and_session_ids_never_reach_the_logs() {
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).expect("log");
     let mut child = bin()
-        .args(["serve", "--demo", "true", "--bind", &format!("127.0.0.1:{port}")])
+        // The quick start (no command: serve with demo data), bound through the environment.
+        .env("TRADEWIND_BIND", format!("127.0.0.1:{port}"))
         .arg("--data-dir")
         .arg(dir.path())
         .env("RUST_LOG", "debug")
