@@ -36,6 +36,15 @@ async fn the_openapi_document_describes_the_api() {
         "/api/v1/operator/verification-queue",
         "/api/v1/reference/hs",
         "/api/v1/tokens/{id}",
+        "/api/v1/products",
+        "/api/v1/leads",
+        "/api/v1/rfqs/{id}/matches",
+        "/api/v1/rfqs/{id}/quotes",
+        "/api/v1/quotes/{id}/accept",
+        "/api/v1/search",
+        "/api/v1/inquiries/{id}/attachments",
+        "/api/v1/operator/reports/{id}/decision",
+        "/api/v1/assessments/{id}/submit",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
