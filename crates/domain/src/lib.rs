@@ -3,11 +3,15 @@
 //! It owns the validated code newtypes ([`CountryCode`], [`CurrencyCode`], [`HsCode`],
 //! [`Locode`], [`Lei`]), [`Money`], the eleven Incoterms 2020 rules ([`Incoterm`]),
 //! organisations and the roles they play in trade ([`organization`]), and the hash-chained
-//! audit trail ([`audit`]). Every other crate depends on this one; it depends on none of them.
+//! audit trail ([`audit`]), the marketplace's listings, leads, quotes and explained matching
+//! ([`marketplace`]), the readiness assessment ([`assessment`]), and the deal's orders,
+//! double-entry escrow ledger and ISO 20022 payout files ([`deal`]). Every other crate depends
+//! on this one; it depends on none of them.
 
 pub mod assessment;
 pub mod audit;
 pub mod codes;
+pub mod deal;
 pub mod incoterm;
 pub mod marketplace;
 pub mod money;
