@@ -12,6 +12,7 @@ mod blobs;
 mod inquiries;
 mod marketplace;
 mod model;
+mod orders;
 mod organizations;
 pub mod reference;
 mod users;
@@ -20,6 +21,7 @@ pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile,
 pub use inquiries::*;
 pub use marketplace::*;
 pub use model::*;
+pub use orders::*;
 pub use organizations::OrganizationFilter;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

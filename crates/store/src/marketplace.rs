@@ -144,10 +144,10 @@ fn product_from_row(r: &AnyRow) -> Result<Product> {
     })
 }
 
-const LEAD_COLUMNS: &str = "id, organization_id, side, title, description, hs_code, quantity, unit, target_price, \
+pub(crate) const LEAD_COLUMNS: &str = "id, organization_id, side, title, description, hs_code, quantity, unit, target_price, \
      currency, country, port, incoterm, needed_by, expires_on, hidden, created_at";
 
-fn lead_from_row(r: &AnyRow) -> Result<Lead> {
+pub(crate) fn lead_from_row(r: &AnyRow) -> Result<Lead> {
     let side: String = r.try_get("side")?;
     let hs: Option<String> = r.try_get("hs_code")?;
     let unit: String = r.try_get("unit")?;
@@ -187,10 +187,10 @@ fn lead_from_row(r: &AnyRow) -> Result<Lead> {
     })
 }
 
-const QUOTE_COLUMNS: &str = "id, lead_id, organization_id, unit_price, currency, incoterm, named_place, valid_until, \
+pub(crate) const QUOTE_COLUMNS: &str = "id, lead_id, organization_id, unit_price, currency, incoterm, named_place, valid_until, \
      lead_time_days, payment_terms, status, created_at";
 
-fn quote_from_row(r: &AnyRow) -> Result<QuoteRecord> {
+pub(crate) fn quote_from_row(r: &AnyRow) -> Result<QuoteRecord> {
     let currency: String = r.try_get("currency")?;
     let incoterm: String = r.try_get("incoterm")?;
     let place: String = r.try_get("named_place")?;

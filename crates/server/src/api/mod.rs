@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod inquiries;
 pub mod marketplace;
 pub mod operator;
+pub mod orders;
 pub mod organizations;
 pub mod reference;
 
@@ -32,7 +33,8 @@ use utoipa_axum::routes;
         (name = "organizations", description = "E-registration, company profile, evidence, audit trail"),
         (name = "operator", description = "The platform operator's verification queue"),
         (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS"),
-        (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search")
+        (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
+        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger")
     )
 )]
 struct ApiDoc;
@@ -100,6 +102,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(inquiries::report))
         .routes(routes!(inquiries::open_reports))
         .routes(routes!(inquiries::decide))
+        .routes(routes!(orders::order_from_quote))
+        .routes(routes!(orders::create_order, orders::list_orders))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::order_event))
+        .routes(routes!(orders::fund))
+        .routes(routes!(orders::release))
+        .routes(routes!(orders::ledger))
 }
 
 /// `/readyz`: ready when the database answers.

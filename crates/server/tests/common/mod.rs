@@ -166,6 +166,11 @@ impl Session {
         self.req(reqwest::Method::POST, path).json(body).send().await.expect("send")
     }
 
+    /// A JSON POST with one extra header (for example `Idempotency-Key`).
+    pub async fn post_with_header(&self, path: &str, body: &Value, name: &str, value: &str) -> Response {
+        self.req(reqwest::Method::POST, path).header(name, value).json(body).send().await.expect("send")
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
         self.req(reqwest::Method::POST, path)
             .header("content-type", content_type)
