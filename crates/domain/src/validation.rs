@@ -72,3 +72,34 @@ pub fn required_text(errors: &mut ValidationErrors, field: &str, value: &str, ma
         Some(v.to_string())
     }
 }
+
+/// Requires a number above zero.
+pub fn required_positive(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<rust_decimal::Decimal>,
+) -> Option<rust_decimal::Decimal> {
+    match value {
+        None => {
+            errors.push(field, "required", format!("{field} is required"));
+            None
+        }
+        Some(d) if d <= rust_decimal::Decimal::ZERO => {
+            errors.push(field, "not_positive", format!("{field} must be above zero"));
+            None
+        }
+        Some(d) => Some(d),
+    }
+}
+
+/// Parses an ISO 8601 calendar date (`YYYY-MM-DD`).
+pub fn iso_date(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(value.trim(), &fmt) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(field, "invalid_date", format!("'{value}' is not a date; write it as YYYY-MM-DD"));
+            None
+        }
+    }
+}

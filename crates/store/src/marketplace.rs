@@ -236,6 +236,21 @@ pub(crate) async fn notify_in_tx(
     Store::notify_in(tx, organization_id, kind, subject, body).await
 }
 
+/// A quote and the request it answers, read inside a write transaction.
+pub(crate) async fn quote_and_lead_in(tx: &mut crate::audit::AuditedTx, quote_id: &str) -> Result<(QuoteRecord, Lead)> {
+    let row = sqlx::query(&format!("SELECT {QUOTE_COLUMNS} FROM quotes WHERE id = $1"))
+        .bind(quote_id)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let quote = quote_from_row(&row)?;
+    let lead_row = sqlx::query(&format!("SELECT {LEAD_COLUMNS} FROM trade_leads WHERE id = $1"))
+        .bind(&quote.lead_id)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+    Ok((quote, lead_from_row(&lead_row)?))
+}
+
 /// Queues an entity for the search index inside a write transaction.
 pub(crate) async fn queue_in(tx: &mut crate::audit::AuditedTx, kind: &str, id: &str) -> Result<()> {
     Store::outbox(tx, kind, id).await
@@ -478,17 +493,7 @@ impl Store {
     /// same quote again returns it unchanged.
     pub async fn accept_quote(&self, actor: &Actor, buyer: &str, quote_id: &str) -> Result<QuoteRecord> {
         let mut tx = self.begin_audited().await?;
-        let row = sqlx::query(&format!("SELECT {QUOTE_COLUMNS} FROM quotes WHERE id = $1"))
-            .bind(quote_id)
-            .fetch_optional(&mut *tx.tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let quote = quote_from_row(&row)?;
-        let lead_row = sqlx::query(&format!("SELECT {LEAD_COLUMNS} FROM trade_leads WHERE id = $1"))
-            .bind(&quote.lead_id)
-            .fetch_one(&mut *tx.tx)
-            .await?;
-        let lead = lead_from_row(&lead_row)?;
+        let (quote, lead) = crate::marketplace::quote_and_lead_in(&mut tx, quote_id).await?;
         if lead.organization_id != buyer {
             return Err(StoreError::NotFound);
         }

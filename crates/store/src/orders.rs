@@ -4,7 +4,7 @@
 //! status change. Money-moving calls take an idempotency key: a retry with the same key
 //! gets the first answer back and posts nothing.
 
-use crate::marketplace::{LEAD_COLUMNS, QUOTE_COLUMNS, QuoteStatus, lead_from_row, notify_in_tx, quote_from_row};
+use crate::marketplace::{QuoteStatus, notify_in_tx};
 use crate::{Actor, Page, Result, Store, StoreError, is_unique_violation, new_id, now_text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -249,17 +249,7 @@ impl Store {
         today: time::Date,
     ) -> Result<OrderRecord> {
         let mut tx = self.begin_audited().await?;
-        let row = sqlx::query(&format!("SELECT {QUOTE_COLUMNS} FROM quotes WHERE id = $1"))
-            .bind(quote_id)
-            .fetch_optional(&mut *tx.tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let quote = quote_from_row(&row)?;
-        let lead_row = sqlx::query(&format!("SELECT {LEAD_COLUMNS} FROM trade_leads WHERE id = $1"))
-            .bind(&quote.lead_id)
-            .fetch_one(&mut *tx.tx)
-            .await?;
-        let lead = lead_from_row(&lead_row)?;
+        let (quote, lead) = crate::marketplace::quote_and_lead_in(&mut tx, quote_id).await?;
         if lead.organization_id != buyer {
             return Err(StoreError::NotFound);
         }

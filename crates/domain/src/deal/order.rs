@@ -11,7 +11,7 @@ use crate::codes::{CurrencyCode, HsCode, Locode};
 use crate::incoterm::Incoterm;
 use crate::marketplace::{PaymentTerms, UnitOfMeasure};
 use crate::money::{Money, MoneyError};
-use crate::validation::{CodedError, ValidationErrors, required_text};
+use crate::validation::{CodedError, ValidationErrors, iso_date, required_positive, required_text};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -123,37 +123,12 @@ pub struct OrderForm {
     pub delivery_latest: String,
 }
 
-fn parse_date(e: &mut ValidationErrors, field: &str, s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(s.trim(), &fmt) {
-        Ok(d) => Some(d),
-        Err(_) => {
-            e.push(field, "invalid_date", format!("'{s}' is not a date; write it as YYYY-MM-DD"));
-            None
-        }
-    }
-}
-
-fn positive(e: &mut ValidationErrors, field: &str, v: Option<Decimal>) -> Option<Decimal> {
-    match v {
-        None => {
-            e.push(field, "required", format!("{field} is required"));
-            None
-        }
-        Some(d) if d <= Decimal::ZERO => {
-            e.push(field, "not_positive", format!("{field} must be above zero"));
-            None
-        }
-        Some(d) => Some(d),
-    }
-}
-
 impl OrderLineForm {
     fn validate(&self, e: &mut ValidationErrors, i: usize, currency: Option<CurrencyCode>) -> Option<OrderLine> {
         let f = format!("lines[{i}]");
         let description = required_text(e, &format!("{f}.description"), &self.description, 500);
         let hs_code = e.check(&format!("{f}.hs_code"), self.hs_code.parse::<HsCode>());
-        let quantity = positive(e, &format!("{f}.quantity"), self.quantity);
+        let quantity = required_positive(e, &format!("{f}.quantity"), self.quantity);
         if let Some(q) = quantity
             && q.normalize().scale() > MAX_QUANTITY_DECIMALS
         {
@@ -178,7 +153,7 @@ impl OrderLineForm {
                 (lc, _) => lc,
             },
         };
-        let price = positive(e, &format!("{f}.unit_price"), self.unit_price);
+        let price = required_positive(e, &format!("{f}.unit_price"), self.unit_price);
         let unit_price = match (price, line_currency) {
             (Some(p), Some(c)) => match Money::new(p, c) {
                 Ok(m) => Some(m),
@@ -229,8 +204,8 @@ impl OrderForm {
                 None
             }
         };
-        let earliest = parse_date(&mut e, "delivery_earliest", &self.delivery_earliest);
-        let latest = parse_date(&mut e, "delivery_latest", &self.delivery_latest);
+        let earliest = iso_date(&mut e, "delivery_earliest", &self.delivery_earliest);
+        let latest = iso_date(&mut e, "delivery_latest", &self.delivery_latest);
         if let Some(d) = earliest
             && d < today
         {

@@ -4,7 +4,7 @@
 use crate::codes::{CountryCode, CurrencyCode, HsCode, Locode};
 use crate::incoterm::Incoterm;
 use crate::money::Money;
-use crate::validation::{ValidationErrors, required_text};
+use crate::validation::{ValidationErrors, iso_date, required_positive, required_text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -244,20 +244,6 @@ pub struct ProductForm {
     pub certifications: Vec<String>,
 }
 
-fn positive(e: &mut ValidationErrors, field: &str, v: Option<Decimal>) -> Option<Decimal> {
-    match v {
-        None => {
-            e.push(field, "required", format!("{field} is required"));
-            None
-        }
-        Some(d) if d <= Decimal::ZERO => {
-            e.push(field, "not_positive", format!("{field} must be above zero"));
-            None
-        }
-        Some(d) => Some(d),
-    }
-}
-
 impl ProductForm {
     pub fn validate(&self) -> Result<ProductListing, ValidationErrors> {
         let mut e = ValidationErrors::new();
@@ -268,8 +254,8 @@ impl ProductForm {
         let hs_code = e.check("hs_code", self.hs_code.parse::<HsCode>());
         let origin = e.check("origin_country", self.origin_country.parse::<CountryCode>());
         let unit = e.check("unit", self.unit.parse::<UnitOfMeasure>());
-        let moq = positive(&mut e, "moq", self.moq);
-        let capacity = positive(&mut e, "supply_capacity", self.supply_capacity);
+        let moq = required_positive(&mut e, "moq", self.moq);
+        let capacity = required_positive(&mut e, "supply_capacity", self.supply_capacity);
         if let (Some(m), Some(c)) = (moq, capacity)
             && m > c
         {
@@ -395,17 +381,6 @@ pub struct LeadForm {
     pub expires_on: String,
 }
 
-fn parse_date(e: &mut ValidationErrors, field: &str, s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(s.trim(), &fmt) {
-        Ok(d) => Some(d),
-        Err(_) => {
-            e.push(field, "invalid_date", format!("'{s}' is not a date; write it as YYYY-MM-DD"));
-            None
-        }
-    }
-}
-
 impl LeadForm {
     /// Validates against `today` (the lead must not already be expired).
     pub fn validate(&self, today: time::Date) -> Result<TradeLead, ValidationErrors> {
@@ -425,7 +400,7 @@ impl LeadForm {
             None => Some(None),
             Some(h) => e.check("hs_code", h.parse::<HsCode>()).map(Some),
         };
-        let quantity = positive(&mut e, "quantity", self.quantity);
+        let quantity = required_positive(&mut e, "quantity", self.quantity);
         let unit = e.check("unit", self.unit.parse::<UnitOfMeasure>());
         let target_price = match (self.target_price, self.currency.as_deref().filter(|c| !c.trim().is_empty())) {
             (None, _) => Some(None),
@@ -464,13 +439,13 @@ impl LeadForm {
         };
         let needed_by = match self.needed_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Some(None),
-            Some(d) => parse_date(&mut e, "needed_by", d).map(Some),
+            Some(d) => iso_date(&mut e, "needed_by", d).map(Some),
         };
         let expires_on = if self.expires_on.trim().is_empty() {
             e.push("expires_on", "required", "give the date the lead expires (YYYY-MM-DD)");
             None
         } else {
-            parse_date(&mut e, "expires_on", &self.expires_on)
+            iso_date(&mut e, "expires_on", &self.expires_on)
         };
         if let Some(x) = expires_on {
             if x < today {
@@ -565,7 +540,7 @@ impl QuoteForm {
     pub fn validate(&self, today: time::Date) -> Result<Quote, ValidationErrors> {
         let mut e = ValidationErrors::new();
         let currency = e.check("currency", self.currency.parse::<CurrencyCode>());
-        let price = positive(&mut e, "unit_price", self.unit_price);
+        let price = required_positive(&mut e, "unit_price", self.unit_price);
         let unit_price = match (price, currency) {
             (Some(p), Some(c)) => match Money::new(p, c) {
                 Ok(m) => Some(m),
@@ -578,7 +553,7 @@ impl QuoteForm {
         };
         let incoterm = e.check("incoterm", self.incoterm.parse::<Incoterm>());
         let named_place = e.check("named_place", self.named_place.parse::<Locode>());
-        let valid_until = parse_date(&mut e, "valid_until", &self.valid_until);
+        let valid_until = iso_date(&mut e, "valid_until", &self.valid_until);
         if let Some(v) = valid_until
             && v < today
         {
