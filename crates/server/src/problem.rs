@@ -129,6 +129,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { field, message } => ApiError::Conflict { field, message },
             StoreError::Refused(m) => ApiError::Refused(m),
+            StoreError::InvalidField { field, code, message } => ApiError::field(field, code, message),
             other => ApiError::Internal(other.to_string()),
         }
     }

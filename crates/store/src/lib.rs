@@ -45,6 +45,10 @@ pub enum StoreError {
     /// The stored state does not allow the change (for example a state-machine transition).
     #[error("{0}")]
     Refused(String),
+    /// One input is unacceptable given the stored state (for example a refund above what
+    /// escrow holds); `field` names it and `code` says why.
+    #[error("{message}")]
+    InvalidField { field: &'static str, code: &'static str, message: String },
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]

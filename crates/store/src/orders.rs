@@ -1,8 +1,9 @@
 //! Orders and their escrow ledger: a purchase order created from an accepted quote or
 //! directly, its life cycle moved by the domain state machine, and the money moves (fund,
-//! release) recorded as balanced journal entries in the same audited transaction as the
-//! status change. Money-moving calls take an idempotency key: a retry with the same key
-//! gets the first answer back and posts nothing.
+//! release here; refunds and dispute decisions in `disputes`) recorded as balanced journal
+//! entries in the same audited transaction as the status change. Money-moving calls take
+//! an idempotency key: a retry with the same key gets the first answer back and posts
+//! nothing.
 
 use crate::marketplace::{QuoteStatus, notify_in_tx};
 use crate::{Actor, Page, Result, Store, StoreError, is_unique_violation, new_id, now_text};
@@ -14,6 +15,17 @@ use tradewind_domain::Money;
 use tradewind_domain::deal::ledger::{self, Account, FeeRate, JournalEntry, Ledger, Posting, Side};
 use tradewind_domain::deal::order::{DeliveryWindow, Order, OrderEvent, OrderLine, OrderTerms};
 use tradewind_domain::deal::{OrderId, Party, PartyId};
+
+mod disputes;
+pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
+
+/// Who moves money or reads a dispute: one of the order's two companies, or the platform
+/// operator (who has no company and sees every order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    Company(&'a str),
+    Operator,
+}
 
 /// Days between the earliest and the latest delivery date of an order made from a quote
 /// whose request names no later "needed by" date.
@@ -50,7 +62,7 @@ pub struct StoredPosting {
 pub struct LedgerEntryRecord {
     pub id: String,
     pub order_id: String,
-    /// `fund` or `release`.
+    /// `fund`, `release`, `refund` or `dispute_decision`.
     pub kind: String,
     pub memo: String,
     pub postings: Vec<StoredPosting>,
@@ -400,23 +412,7 @@ impl Store {
         // after the other and the second finds the first one's answer.
         let mut tx = self.begin_audited().await?;
         let request = format!("{} order {id}", kind.name());
-        let earlier =
-            sqlx::query("SELECT request, response FROM idempotency_keys WHERE organization_id = $1 AND idem_key = $2")
-                .bind(organization_id)
-                .bind(key)
-                .fetch_optional(&mut *tx.tx)
-                .await?;
-        if let Some(r) = earlier {
-            let was: String = r.try_get("request")?;
-            if was != request {
-                return Err(StoreError::Conflict {
-                    field: "Idempotency-Key",
-                    message: format!("this key was already used to {was}; use a new key for a new request"),
-                });
-            }
-            let response: String = r.try_get("response")?;
-            let mut answer: MoneyMove = from_json("idempotent response", &response)?;
-            answer.replayed = true;
+        if let Some(answer) = earlier_answer(&mut tx, Caller::Company(organization_id), key, &request).await? {
             return Ok(answer);
         }
         let current = Self::order_in(&mut tx, organization_id, id).await?;
@@ -445,41 +441,11 @@ impl Store {
         }
         .map_err(|e| StoreError::Refused(e.to_string()))?;
         ledger.post(journal.clone()).map_err(|e| StoreError::Refused(e.to_string()))?;
-        let entry = LedgerEntryRecord {
-            id: new_id(),
-            order_id: id.to_string(),
-            kind: kind.name().to_string(),
-            memo: journal.memo().to_string(),
-            postings: journal
-                .postings()
-                .iter()
-                .map(|p| StoredPosting { account: p.account.clone(), side: p.side, amount: p.amount })
-                .collect(),
-            created_at: now_text(),
-        };
-        sqlx::query(&format!("INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
-            .bind(&entry.id)
-            .bind(&entry.order_id)
-            .bind(&entry.kind)
-            .bind(&entry.memo)
-            .bind(json_text(&entry.postings)?)
-            .bind(&entry.created_at)
-            .execute(&mut *tx.tx)
-            .await?;
+        let entry = insert_entry(&mut tx, id, kind.name(), &journal).await?;
         let next = OrderRecord { order, updated_at: entry.created_at.clone(), ..current };
         Self::save_status(&mut tx, &next).await?;
         let answer = MoneyMove { order: next, entry, replayed: false };
-        sqlx::query(
-            "INSERT INTO idempotency_keys (organization_id, idem_key, request, response, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(organization_id)
-        .bind(key)
-        .bind(&request)
-        .bind(json_text(&answer)?)
-        .bind(now_text())
-        .execute(&mut *tx.tx)
-        .await?;
+        keep_answer(&mut tx, Caller::Company(organization_id), key, &request, &answer).await?;
         notify_in_tx(
             &mut tx,
             answer.order.order.terms.seller.as_str(),
@@ -488,12 +454,7 @@ impl Store {
             json!({"order_id": id, "event": kind.name(), "status": answer.order.order.status.label()}),
         )
         .await?;
-        let amounts: Vec<serde_json::Value> = answer
-            .entry
-            .postings
-            .iter()
-            .map(|p| json!({"account": p.account, "side": p.side, "amount": p.amount}))
-            .collect();
+        let amounts = posting_details(&answer.entry);
         tx.commit(
             actor,
             Some(organization_id),
@@ -540,6 +501,101 @@ impl MoveKind {
             MoveKind::Release(_) => "release",
         }
     }
+}
+
+/// The stored answer to an earlier request with this key, or none; a key first used for
+/// another request is refused.
+async fn earlier_answer(
+    tx: &mut crate::audit::AuditedTx,
+    caller: Caller<'_>,
+    key: &str,
+    request: &str,
+) -> Result<Option<MoneyMove>> {
+    let row = match caller {
+        Caller::Company(org) => {
+            sqlx::query("SELECT request, response FROM idempotency_keys WHERE organization_id = $1 AND idem_key = $2")
+                .bind(org)
+                .bind(key)
+                .fetch_optional(&mut *tx.tx)
+                .await?
+        }
+        Caller::Operator => {
+            sqlx::query("SELECT request, response FROM operator_idempotency_keys WHERE idem_key = $1")
+                .bind(key)
+                .fetch_optional(&mut *tx.tx)
+                .await?
+        }
+    };
+    let Some(r) = row else { return Ok(None) };
+    let was: String = r.try_get("request")?;
+    if was != request {
+        return Err(StoreError::Conflict {
+            field: "Idempotency-Key",
+            message: format!("this key was already used to {was}; use a new key for a new request"),
+        });
+    }
+    let response: String = r.try_get("response")?;
+    let mut answer: MoneyMove = from_json("idempotent response", &response)?;
+    answer.replayed = true;
+    Ok(Some(answer))
+}
+
+/// Keeps a request's key and its answer, in the transaction that moved the money.
+async fn keep_answer(
+    tx: &mut crate::audit::AuditedTx,
+    caller: Caller<'_>,
+    key: &str,
+    request: &str,
+    answer: &MoneyMove,
+) -> Result<()> {
+    let q = match caller {
+        Caller::Company(org) => sqlx::query(
+            "INSERT INTO idempotency_keys (organization_id, idem_key, request, response, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org),
+        Caller::Operator => sqlx::query(
+            "INSERT INTO operator_idempotency_keys (idem_key, request, response, created_at) VALUES ($1, $2, $3, $4)",
+        ),
+    };
+    q.bind(key).bind(request).bind(json_text(answer)?).bind(now_text()).execute(&mut *tx.tx).await?;
+    Ok(())
+}
+
+/// Stores a balanced journal entry for an order.
+async fn insert_entry(
+    tx: &mut crate::audit::AuditedTx,
+    order_id: &str,
+    kind: &str,
+    journal: &JournalEntry,
+) -> Result<LedgerEntryRecord> {
+    let entry = LedgerEntryRecord {
+        id: new_id(),
+        order_id: order_id.to_string(),
+        kind: kind.to_string(),
+        memo: journal.memo().to_string(),
+        postings: journal
+            .postings()
+            .iter()
+            .map(|p| StoredPosting { account: p.account.clone(), side: p.side, amount: p.amount })
+            .collect(),
+        created_at: now_text(),
+    };
+    sqlx::query(&format!("INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+        .bind(&entry.id)
+        .bind(&entry.order_id)
+        .bind(&entry.kind)
+        .bind(&entry.memo)
+        .bind(json_text(&entry.postings)?)
+        .bind(&entry.created_at)
+        .execute(&mut *tx.tx)
+        .await?;
+    Ok(entry)
+}
+
+/// The postings of an entry as audit details.
+fn posting_details(entry: &LedgerEntryRecord) -> Vec<serde_json::Value> {
+    entry.postings.iter().map(|p| json!({"account": p.account, "side": p.side, "amount": p.amount})).collect()
 }
 
 fn replay(entries: &[LedgerEntryRecord]) -> Result<Ledger> {

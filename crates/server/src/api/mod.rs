@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod disputes;
 pub mod inquiries;
 pub mod marketplace;
 pub mod operator;
@@ -109,6 +110,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::fund))
         .routes(routes!(orders::release))
         .routes(routes!(orders::ledger))
+        .routes(routes!(disputes::refund))
+        .routes(routes!(disputes::open, disputes::get))
+        .routes(routes!(disputes::evidence))
+        .routes(routes!(disputes::operator_get))
+        .routes(routes!(disputes::decide))
 }
 
 /// `/readyz`: ready when the database answers.

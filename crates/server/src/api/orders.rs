@@ -53,7 +53,7 @@ pub struct OrderView {
     pub allowed_events: Vec<&'static str>,
 }
 
-fn view(order: OrderRecord, org: &str) -> Result<OrderView, ApiError> {
+pub(crate) fn view(order: OrderRecord, org: &str) -> Result<OrderView, ApiError> {
     let total = order.order.terms.total().map_err(|e| ApiError::Internal(format!("order total: {e}")))?;
     let your_side = org.parse().ok().and_then(|p| order.order.terms.side_of(&p)).ok_or(ApiError::NotFound)?;
     let allowed_events = order.order.status.allowed().to_vec();
@@ -177,9 +177,10 @@ pub async fn order_event(
     let name = body.event.trim();
     let Some((_, sides)) = EVENTS.iter().find(|(n, _)| *n == name) else {
         let hint = match name {
-            "fund" | "release" => {
+            "fund" | "release" | "refund" => {
                 format!("{name} moves money: POST /api/v1/orders/{{id}}/{name} with an Idempotency-Key")
             }
+            "open_dispute" => "open a dispute with POST /api/v1/orders/{id}/disputes".to_string(),
             _ => format!("'{name}' is not an order event here; use one of {}", event_names()),
         };
         return Err(ApiError::field("event", "unknown_event", hint));
@@ -204,7 +205,7 @@ pub async fn order_event(
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(v) = headers.get(IDEMPOTENCY_HEADER) else {
         return Err(ApiError::field(
             IDEMPOTENCY_HEADER,
@@ -231,7 +232,7 @@ pub struct MoneyMoveView {
     pub replayed: bool,
 }
 
-fn money_move_response(m: MoneyMove, org: &str) -> Result<Response, ApiError> {
+pub(crate) fn money_move_response(m: MoneyMove, org: &str) -> Result<Response, ApiError> {
     let replayed = m.replayed;
     let body = MoneyMoveView { order: view(m.order, org)?, entry: m.entry, replayed };
     let mut res = Json(body).into_response();
