@@ -28,7 +28,7 @@ pub const PLATFORM_FEE_BASIS_POINTS: u32 = 200;
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 /// The events this endpoint takes, and which side may send each.
-const EVENTS: &[(&str, &[Party])] = &[
+pub(crate) const EVENTS: &[(&str, &[Party])] = &[
     ("accept", &[Party::Buyer, Party::Seller]),
     ("start_production", &[Party::Seller]),
     ("ship", &[Party::Seller]),
@@ -172,9 +172,21 @@ pub async fn order_event(
     Json(body): Json<EventBody>,
 ) -> Result<Json<OrderView>, ApiError> {
     let org = user.organization_id()?.to_string();
-    let order = state.store.get_order(&org, &id).await?;
-    let side = view(order, &org)?.your_side;
-    let name = body.event.trim();
+    let order = send_event(&state, &user, &org, &id, &body.event).await?;
+    Ok(Json(view(order, &org)?))
+}
+
+/// Sends one life-cycle event as the caller's side (the web pages' buttons use it too).
+pub(crate) async fn send_event(
+    state: &AppState,
+    user: &CurrentUser,
+    org: &str,
+    id: &str,
+    event: &str,
+) -> Result<OrderRecord, ApiError> {
+    let order = state.store.get_order(org, id).await?;
+    let side = view(order, org)?.your_side;
+    let name = event.trim();
     let Some((_, sides)) = EVENTS.iter().find(|(n, _)| *n == name) else {
         let hint = match name {
             "fund" | "release" | "refund" => {
@@ -200,8 +212,7 @@ pub async fn order_event(
         "confirm_delivery" => OrderEvent::ConfirmDelivery,
         _ => OrderEvent::Cancel,
     };
-    let order = state.store.apply_order_event(&user.actor(), &org, &id, event).await?;
-    Ok(Json(view(order, &org)?))
+    Ok(state.store.apply_order_event(&user.actor(), org, id, event).await?)
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.

@@ -1015,6 +1015,10 @@ struct QuoteRow {
     status_kind: &'static str,
     status: String,
     can_accept: bool,
+    /// For the buyer's accepted quote: no order yet, so offer to create one.
+    can_order: bool,
+    /// For the buyer's accepted quote: the order made from it.
+    order_href: Option<String>,
 }
 
 struct Comparison {
@@ -1092,6 +1096,8 @@ fn quote_row(tr: Tr, c: &ComparedQuote, can_accept: bool) -> QuoteRow {
         status_kind,
         status,
         can_accept: can_accept && c.quote.status == QuoteStatus::Submitted,
+        can_order: false,
+        order_href: None,
     }
 }
 
@@ -1228,11 +1234,17 @@ impl LeadPage {
                     ),
                     None => tr.t("quotes.no_rates").to_string(),
                 };
-                comparison = Some(Comparison {
-                    currency: select,
-                    rates,
-                    rows: compared.items.iter().map(|c| quote_row(tr, c, !any_accepted && !expired)).collect(),
-                });
+                let mut rows: Vec<QuoteRow> =
+                    compared.items.iter().map(|c| quote_row(tr, c, !any_accepted && !expired)).collect();
+                for (row, c) in rows.iter_mut().zip(&compared.items) {
+                    if c.quote.status == QuoteStatus::Accepted {
+                        match super::orders::order_of_quote(state, &lead.organization_id, &c.quote.id).await? {
+                            Some(order) => row.order_href = Some(format!("/orders/{order}")),
+                            None => row.can_order = true,
+                        }
+                    }
+                }
+                comparison = Some(Comparison { currency: select, rates, rows });
             } else {
                 my_quotes = compared.items.iter().map(|c| quote_row(tr, c, false)).collect();
                 if user.user.organization_id.is_some() {

@@ -15,6 +15,7 @@ pub mod i18n;
 mod inquiries;
 mod marketplace;
 mod operator;
+mod orders;
 mod page;
 
 use crate::AppState;
@@ -53,6 +54,12 @@ pub fn router() -> Router<AppState> {
         .route("/leads/{id}", get(marketplace::show_lead))
         .route("/leads/{id}/quotes", post(marketplace::send_quote))
         .route("/quotes/{id}/accept", post(marketplace::accept_quote))
+        .route("/quotes/{id}/order", post(orders::create_from_quote))
+        .route("/orders", get(orders::list))
+        .route("/orders/{id}", get(orders::show))
+        .route("/orders/{id}/events", post(orders::event))
+        .route("/orders/{id}/fund", post(orders::fund))
+        .route("/orders/{id}/release", post(orders::release))
         .route("/notifications", get(marketplace::notifications))
         .route("/inquiries", get(inquiries::list).post(inquiries::ask))
         .route("/inquiries/{id}", get(inquiries::show))

@@ -1,0 +1,328 @@
+//! The order pages: the company's orders, one order with its terms, lines, status and
+//! escrow balances, and the buttons that move it along (the life-cycle events, paying into
+//! escrow and releasing it).
+//!
+//! Every action goes through the same store calls and API helpers as `/api/v1/orders`.
+//! The money moves carry an idempotency key made when the page is drawn, in a hidden field:
+//! a form submitted twice posts once.
+
+use super::company::day;
+use super::forms::FormData;
+use super::i18n::Tr;
+use super::page::{Chrome, Ctx, PageError, render, see_other};
+use crate::AppState;
+use crate::api::orders::{self as api, PLATFORM_FEE_BASIS_POINTS};
+use crate::auth::CurrentUser;
+use crate::problem::ApiError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use rust_decimal::Decimal;
+use tradewind_domain::deal::Party;
+use tradewind_domain::deal::ledger::{Account, FeeRate};
+use tradewind_domain::deal::order::OrderStatus;
+use tradewind_domain::{CurrencyCode, Money};
+use tradewind_store::{OrderRecord, StoreError};
+
+/// Orders per list page (the list shows them all, a page at a time from the store).
+const PAGE_SIZE: usize = 100;
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// The status's name, as the catalogue's `order_status.*` keys spell it.
+fn status_kind(s: &OrderStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.get("status").and_then(|n| n.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "draft".into())
+}
+
+fn status_label(tr: Tr, s: &OrderStatus) -> String {
+    let kind = status_kind(s);
+    let mut label = tr.lookup(&format!("order_status.{kind}")).unwrap_or(&kind).to_string();
+    if let OrderStatus::Draft { buyer_accepted, seller_accepted } = s {
+        let mut who = Vec::new();
+        if *buyer_accepted {
+            who.push(tr.t("order.buyer"));
+        }
+        if *seller_accepted {
+            who.push(tr.t("order.seller"));
+        }
+        if !who.is_empty() {
+            label =
+                format!("{label} — {}", tr.fill("order.accepted_by", &[("who", &who.join(tr.t("list.separator")))]));
+        }
+    }
+    label
+}
+
+async fn company_name(state: &AppState, id: &str) -> Result<String, ApiError> {
+    match state.store.get_organization(id).await {
+        Ok(o) => Ok(o.legal_name),
+        Err(StoreError::NotFound) => Ok(id.to_string()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The order made from `quote_id` for `buyer`, if any.
+pub(super) async fn order_of_quote(state: &AppState, buyer: &str, quote_id: &str) -> Result<Option<String>, ApiError> {
+    let mut after = String::new();
+    loop {
+        let page = state.store.list_orders(buyer, &after, PAGE_SIZE).await?;
+        if let Some(o) = page.items.iter().find(|o| o.quote_id.as_deref() == Some(quote_id)) {
+            return Ok(Some(o.id.clone()));
+        }
+        match page.next_cursor {
+            Some(c) => after = c,
+            None => return Ok(None),
+        }
+    }
+}
+
+struct OrderRow {
+    href: String,
+    id: String,
+    side: String,
+    counterparty: String,
+    status_kind: String,
+    status: String,
+    total: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    page: Chrome,
+    rows: Vec<OrderRow>,
+}
+
+/// `GET /orders`: the orders the company buys or sells.
+pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let user = ctx.signed_in()?;
+    let org = user.organization_id()?.to_string();
+    let tr = ctx.tr();
+    let mut rows = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = state.store.list_orders(&org, &after, PAGE_SIZE).await?;
+        for o in page.items {
+            let v = api::view(o, &org)?;
+            let other = match v.your_side {
+                Party::Buyer => v.order.order.terms.seller.to_string(),
+                Party::Seller => v.order.order.terms.buyer.to_string(),
+            };
+            rows.push(OrderRow {
+                href: format!("/orders/{}", v.order.id),
+                id: v.order.id.clone(),
+                side: tr.t(&format!("order.{}", v.your_side)).to_string(),
+                counterparty: company_name(&state, &other).await?,
+                status_kind: status_kind(&v.order.order.status),
+                status: status_label(tr, &v.order.order.status),
+                total: v.total.to_string(),
+                created: day(&v.order.created_at),
+            });
+        }
+        match page.next_cursor {
+            Some(c) => after = c,
+            None => break,
+        }
+    }
+    rows.reverse();
+    let page = OrdersPage { page: ctx.chrome("title.orders", "orders"), rows };
+    Ok(render(StatusCode::OK, &page))
+}
+
+struct LineView {
+    description: String,
+    hs_code: String,
+    quantity: String,
+    unit_price: String,
+    amount: String,
+}
+
+struct EventButton {
+    event: &'static str,
+    label: String,
+}
+
+struct BalanceRow {
+    label: String,
+    amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    page: Chrome,
+    id: String,
+    status_kind: String,
+    status: String,
+    your_side: String,
+    buyer: String,
+    seller: String,
+    details: Vec<(String, String)>,
+    lines: Vec<LineView>,
+    total: String,
+    events: Vec<EventButton>,
+    can_fund: bool,
+    can_release: bool,
+    /// A fresh idempotency key for the money forms on this page.
+    idempotency_key: String,
+    balances: Vec<BalanceRow>,
+}
+
+fn money(amount: Decimal, currency: CurrencyCode) -> String {
+    Money::new(amount, currency).map(|m| m.to_string()).unwrap_or_else(|_| format!("{currency} {amount}"))
+}
+
+async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -> Result<OrderPage, PageError> {
+    let org = user.organization_id()?.to_string();
+    let tr = ctx.tr();
+    let order: OrderRecord = state.store.get_order(&org, id).await?;
+    let ledger = state.store.order_ledger(&org, id).await?;
+    let v = api::view(order, &org)?;
+    let terms = &v.order.order.terms;
+    let currency = terms.currency;
+    let side = v.your_side;
+    let allowed = &v.allowed_events;
+    let events = api::EVENTS
+        .iter()
+        .filter(|(name, sides)| sides.contains(&side) && allowed.contains(name))
+        .map(|(name, _)| EventButton { event: name, label: tr.t(&format!("order.event.{name}")).to_string() })
+        .collect();
+    let is_buyer = side == Party::Buyer;
+    let mut escrow = Decimal::ZERO;
+    let mut payable = Decimal::ZERO;
+    let mut fees = Decimal::ZERO;
+    for (account, cur, balance) in ledger.ledger.balances() {
+        if cur != currency {
+            continue;
+        }
+        match account {
+            Account::Escrow { .. } => escrow += balance,
+            Account::SellerPayable { seller } if seller == terms.seller => payable += balance,
+            Account::PlatformFees => fees += balance,
+            _ => {}
+        }
+    }
+    let balances = vec![
+        BalanceRow { label: tr.t("order.escrow").to_string(), amount: money(escrow, currency) },
+        BalanceRow { label: tr.t("order.seller_payable").to_string(), amount: money(payable, currency) },
+        BalanceRow { label: tr.t("order.platform_fee").to_string(), amount: money(fees, currency) },
+    ];
+    let payment =
+        serde_json::to_value(terms.payment_terms).ok().and_then(|p| p.as_str().map(str::to_string)).unwrap_or_default();
+    let details = vec![
+        (tr.t("order.terms").to_string(), format!("{} {}", terms.incoterm.code(), terms.named_place)),
+        (
+            tr.t("field.payment_terms").to_string(),
+            tr.lookup(&format!("payment.{payment}")).unwrap_or(&payment).to_string(),
+        ),
+        (tr.t("order.delivery").to_string(), format!("{} – {}", terms.delivery.earliest, terms.delivery.latest)),
+        (tr.t("order.created").to_string(), day(&v.order.created_at)),
+    ];
+    let lines = terms
+        .lines
+        .iter()
+        .map(|l| LineView {
+            description: l.description.clone(),
+            hs_code: l.hs_code.to_string(),
+            quantity: format!("{} {}", l.quantity.normalize(), l.unit.code()),
+            unit_price: l.unit_price.to_string(),
+            amount: l.amount().map(|m| m.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    Ok(OrderPage {
+        page: ctx.chrome("title.order", "orders"),
+        id: v.order.id.clone(),
+        status_kind: status_kind(&v.order.order.status),
+        status: status_label(tr, &v.order.order.status),
+        your_side: tr.t(&format!("order.{side}")).to_string(),
+        buyer: company_name(state, terms.buyer.as_str()).await?,
+        seller: company_name(state, terms.seller.as_str()).await?,
+        details,
+        lines,
+        total: v.total.to_string(),
+        events,
+        can_fund: is_buyer && allowed.contains(&"fund"),
+        can_release: is_buyer && allowed.contains(&"release"),
+        idempotency_key: tradewind_store::new_id(),
+        balances,
+    })
+}
+
+/// `GET /orders/{id}`: the order, for its two parties (everyone else: not found).
+pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let user = ctx.signed_in()?;
+    let page = order_page(&state, &ctx, user, &id).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// `POST /quotes/{id}/order`: the buyer turns its accepted quote into a draft order.
+pub async fn create_from_quote(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    let order = state.store.create_order_from_quote(&user.actor(), &org, &id, today()).await?;
+    Ok(see_other(&format!("/orders/{}?notice=order_created", order.id)))
+}
+
+/// `POST /orders/{id}/events`: one life-cycle event, as the caller's side.
+pub async fn event(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    api::send_event(&state, user, &org, &id, form.get("event")).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=order_updated")))
+}
+
+/// The form's idempotency key: 1 to 255 visible ASCII characters, as the header's.
+fn form_key(form: &FormData) -> Result<String, ApiError> {
+    let k = form.get("idempotency_key");
+    if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest("the form carries no valid idempotency key".into()));
+    }
+    Ok(k.to_string())
+}
+
+/// `POST /orders/{id}/fund`: the buyer pays the total into escrow; a repeated key posts
+/// nothing more.
+pub async fn fund(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    let key = form_key(&form)?;
+    state.store.fund_order(&user.actor(), &org, &id, &key).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=order_funded")))
+}
+
+/// `POST /orders/{id}/release`: the buyer releases escrow to the seller, less the fee.
+pub async fn release(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    let key = form_key(&form)?;
+    let fee = FeeRate::from_basis_points(PLATFORM_FEE_BASIS_POINTS).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.store.release_order(&user.actor(), &org, &id, &key, fee).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=order_released")))
+}
