@@ -44,19 +44,6 @@ fn rfq(expires: &str) -> Value {
     })
 }
 
-fn in_days(d: i64) -> String {
-    let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(d);
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
-
-async fn verify(app: &TestApp, org: &str) {
-    let op = app.operator().await;
-    assert_eq!(
-        op.post(&format!("/api/v1/operator/organizations/{org}/verify"), &json!({})).await.status(),
-        StatusCode::OK
-    );
-}
-
 async fn created(res: reqwest::Response) -> Value {
     let status = res.status();
     let body: Value = res.json().await.expect("json");

@@ -9,11 +9,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn in_days(d: i64) -> String {
-    let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(d);
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
-
 async fn id_of(res: reqwest::Response) -> String {
     let status = res.status();
     let v: Value = res.json().await.expect("json");

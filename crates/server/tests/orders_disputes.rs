@@ -10,36 +10,6 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;
 
-fn in_days(d: i64) -> String {
-    let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(d);
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
-
-fn purchase_order(seller: &str) -> Value {
-    json!({
-        "seller": seller,
-        "currency": "USD",
-        "lines": [{"description": "Black pepper, 500 g/l", "hs_code": "090411", "quantity": "100",
-            "unit": "KGM", "unit_price": "4.25"}],
-        "incoterm": "FOB",
-        "named_place": "VNSGN",
-        "payment_terms": "escrow",
-        "delivery_earliest": in_days(30),
-        "delivery_latest": in_days(60)
-    })
-}
-
-async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.expect("json");
-    assert_eq!(got, status, "{body}");
-    body
-}
-
-fn dec(v: &Value) -> Decimal {
-    Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("decimal text, not {v}"))).expect("decimal")
-}
-
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).expect("decimal")
 }

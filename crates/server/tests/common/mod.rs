@@ -223,3 +223,43 @@ pub async fn count(store: &Store, table: &str) -> i64 {
 pub fn pdf_bytes() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec()
 }
+
+/// A date `d` days from today, as the API takes it (`YYYY-MM-DD`).
+pub fn in_days(d: i64) -> String {
+    let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(d);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// The body of a response, after checking its status.
+pub async fn json_of(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+/// A decimal the API sent as text.
+pub fn dec(v: &Value) -> rust_decimal::Decimal {
+    v.as_str().unwrap_or_else(|| panic!("decimal text, not {v}")).parse().expect("decimal")
+}
+
+/// The operator verifies a company.
+pub async fn verify(app: &TestApp, org: &str) {
+    let res = app.operator().await.post(&format!("/api/v1/operator/organizations/{org}/verify"), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// A valid direct purchase order from the caller to `seller`: 100 kg of pepper at USD 4.25.
+pub fn purchase_order(seller: &str) -> Value {
+    json!({
+        "seller": seller,
+        "currency": "USD",
+        "lines": [{"description": "Black pepper, 500 g/l", "hs_code": "090411", "quantity": "100",
+            "unit": "KGM", "unit_price": "4.25"}],
+        "incoterm": "FOB",
+        "named_place": "VNSGN",
+        "payment_terms": "escrow",
+        "delivery_earliest": in_days(30),
+        "delivery_latest": in_days(60)
+    })
+}
