@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+pub mod hs_suggestion;
 pub mod matching;
 
 /// Common UN/ECE Recommendation 20 units of measure.

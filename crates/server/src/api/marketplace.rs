@@ -10,7 +10,8 @@ use axum::response::IntoResponse;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use tradewind_domain::marketplace::hs_suggestion;
 use tradewind_domain::marketplace::matching::{self, Factor, RfqProfile, SupplierOffer, Weights};
 use tradewind_domain::marketplace::{FxRates, LeadForm, LeadSide, ProductForm, QuoteForm, unit_price_for};
 use tradewind_domain::{CurrencyCode, HsCode, Money, ValidationErrors};
@@ -570,26 +571,17 @@ pub struct SuggestQuery {
     pub text: String,
 }
 
-/// Words an HS description excludes: those after "not" (or "other than") up to the next
-/// punctuation, for example "roasted" and "decaffeinated" in "Coffee; not roasted or
-/// decaffeinated".
-fn negated_terms(description: &str) -> BTreeSet<String> {
-    let lower = description.to_lowercase();
-    let mut out = BTreeSet::new();
-    for clause in lower.split([',', ';', '(', ')']) {
-        let mut rest = clause;
-        while let Some(i) = rest.find("not ").or_else(|| rest.find("other than ")) {
-            let tail = &rest[i..];
-            let after = tail.strip_prefix("not ").or_else(|| tail.strip_prefix("other than ")).unwrap_or("");
-            out.extend(matching::terms(after));
-            rest = after;
-            if rest.is_empty() {
-                break;
-            }
+/// Likely HS codes for a product description, best first: candidates share a word with it
+/// in the loaded nomenclature; the domain ranks them.
+pub(crate) async fn hs_suggestions(store: &Store, text: &str) -> Result<Vec<hs_suggestion::HsSuggestion>, ApiError> {
+    let mut candidates: HashMap<String, tradewind_store::reference::HsRow> = HashMap::new();
+    for w in hs_suggestion::search_words(text) {
+        for h in store.search_hs(&w, "", 200).await?.items {
+            candidates.insert(h.code.clone(), h);
         }
     }
-    out.remove("not");
-    out
+    let entries = candidates.into_values().map(|h| (h.code, h.description, h.level == 6));
+    Ok(hs_suggestion::rank(text, entries, 10))
 }
 
 /// Likely HS subheadings for a product description, best first, with why.
@@ -610,43 +602,6 @@ pub async fn suggest_hs(
             "text must be at most 500 characters, without control characters",
         ));
     }
-    let words = matching::terms(text);
-    let query_neg = negated_terms(text);
-    let query_pos: BTreeSet<String> = words.difference(&query_neg).filter(|w| *w != "not").cloned().collect();
-    let asked = (query_pos.len() + query_neg.len()).max(1) as f64;
-    let mut candidates: HashMap<String, tradewind_store::reference::HsRow> = HashMap::new();
-    for w in words.iter().take(8) {
-        let page = state.store.search_hs(w, "", 200).await?;
-        for h in page.items {
-            candidates.insert(h.code.clone(), h);
-        }
-    }
-    // Codes of listed products whose text resembles the description also count.
-    let mut scored: Vec<(f64, tradewind_store::reference::HsRow, Vec<String>)> = candidates
-        .into_values()
-        .map(|h| {
-            // "Coffee; not roasted" must not answer "roasted coffee": words on either side
-            // that follow "not" count as excluded, and must agree to match.
-            let desc_neg = negated_terms(&h.description);
-            let desc_pos: BTreeSet<String> =
-                matching::terms(&h.description).difference(&desc_neg).filter(|w| *w != "not").cloned().collect();
-            let mut hit: Vec<String> = query_pos.intersection(&desc_pos).cloned().collect();
-            hit.extend(query_neg.intersection(&desc_neg).map(|w| format!("not {w}")));
-            let contradicted = query_pos.intersection(&desc_neg).count() + query_neg.intersection(&desc_pos).count();
-            // Claims the description makes that the request did not ask for count a little against it.
-            let unasked = desc_pos.difference(&query_pos).count();
-            let share = (hit.len() as f64 - contradicted as f64) / asked;
-            // Prefer subheadings (what a declaration needs).
-            let level = if h.level == 6 { 1.0 } else { 0.8 };
-            (share * level - 0.01 * unasked as f64, h, hit)
-        })
-        .filter(|(_, _, hit)| !hit.is_empty())
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.code.cmp(&b.1.code)));
-    let items: Vec<_> = scored
-        .into_iter()
-        .take(10)
-        .map(|(s, h, hit)| json!({"code": h.code, "description": h.description, "level": h.level, "score": (s * 1000.0).round() / 1000.0, "matched_words": hit}))
-        .collect();
+    let items = hs_suggestions(&state.store, text).await?;
     Ok(Json(json!({"items": items})))
 }

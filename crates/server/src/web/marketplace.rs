@@ -24,6 +24,7 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
+use tradewind_domain::marketplace::hs_suggestion::HsSuggestion;
 use tradewind_domain::marketplace::{
     KNOWN_CERTIFICATIONS, LeadForm, LeadSide, PriceTier, ProductForm, QuoteForm, UnitOfMeasure,
 };
@@ -515,11 +516,6 @@ struct TierGroup {
     fields: Vec<Field>,
 }
 
-struct HsSuggestion {
-    code: String,
-    description: String,
-}
-
 #[derive(Template)]
 #[template(path = "product_form.html")]
 struct ProductFormPage {
@@ -653,23 +649,13 @@ fn product_form_of(form: &FormData, e: &mut ValidationErrors) -> ProductForm {
     }
 }
 
-/// Likely HS codes for the title and description, through the API's suggester.
+/// Likely HS codes for the title and description, from the same suggester as the API.
 async fn hs_suggestions(state: &AppState, form: &FormData) -> Result<Vec<HsSuggestion>, ApiError> {
-    let text = format!("{} {}", form.get("title"), form.get("description")).trim().to_string();
-    let found = api::suggest_hs(
-        State(state.clone()),
-        crate::problem::Query(api::SuggestQuery { text: text.chars().take(500).collect() }),
-    )
-    .await?;
-    let items = found.0.get("items").and_then(|v| v.as_array()).cloned().unwrap_or_default();
-    Ok(items
-        .iter()
-        .map(|i| HsSuggestion {
-            code: i.get("code").and_then(|v| v.as_str()).unwrap_or("").to_string(),
-            description: i.get("description").and_then(|v| v.as_str()).unwrap_or("").to_string(),
-        })
-        .filter(|s| !s.code.is_empty())
-        .collect())
+    let text: String = format!("{} {}", form.get("title"), form.get("description")).trim().chars().take(500).collect();
+    if text.is_empty() {
+        return Ok(vec![]);
+    }
+    api::hs_suggestions(&state.store, &text).await
 }
 
 /// `POST /products/new`: lists the product, or re-renders the form with its errors or
