@@ -34,7 +34,8 @@ struct DbArgs {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite in the data folder]
     #[arg(long, env = "TRADEWIND_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// TOML file with any of: bind, data_dir, database_url, secure_cookies, demo, log_format
+    /// TOML file with any of: bind, data_dir, database_url, secure_cookies, demo, log_format,
+    /// questionnaire, public_url, auto_release_days
     #[arg(long, env = "TRADEWIND_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Log lines as `text` or `json` [default: text]
@@ -168,6 +169,13 @@ struct ServeArgs {
     /// Mark session cookies Secure (serve behind HTTPS)
     #[arg(long, env = "TRADEWIND_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
+    /// The address this server is reached at (for the simulated bank's callbacks)
+    /// [default: http:// and the bound address]
+    #[arg(long, env = "TRADEWIND_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Days after shipping or delivery without a dispute before escrow releases itself [default: 14]
+    #[arg(long, env = "TRADEWIND_AUTO_RELEASE_DAYS")]
+    auto_release_days: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -208,6 +216,8 @@ struct FileConfig {
     demo: Option<bool>,
     log_format: Option<LogFormat>,
     questionnaire: Option<PathBuf>,
+    public_url: Option<String>,
+    auto_release_days: Option<u32>,
 }
 
 fn load_file_config(path: Option<&PathBuf>) -> Result<FileConfig> {
@@ -492,14 +502,27 @@ async fn serve(db: &DbArgs, file: &FileConfig, args: ServeArgs) -> Result<()> {
             println!("  {email:<36} {what}");
         }
     }
+    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
+    let local = listener.local_addr()?;
+    // A wildcard bind is reached on loopback from this machine.
+    let reachable = if local.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+    } else {
+        local
+    };
+    let defaults = ServerSettings::default();
     let settings = ServerSettings {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         questionnaire: Arc::new(questionnaire),
-        ..ServerSettings::default()
+        public_url: args
+            .public_url
+            .or_else(|| file.public_url.clone())
+            .unwrap_or_else(|| format!("http://{reachable}")),
+        auto_release_days: args.auto_release_days.or(file.auto_release_days).unwrap_or(defaults.auto_release_days),
+        ..defaults
     };
     let index = open_index(db, file)?;
     let state = AppState::with_index(store.clone(), settings, index).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
     println!("tradewind is serving on http://{}", listener.local_addr()?);
     tradewind_server::serve(listener, state, shutdown_signal()).await?;
     store.close().await;

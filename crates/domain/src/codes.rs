@@ -223,7 +223,7 @@ impl Lei {
 }
 
 /// ISO 7064 MOD 97-10 over an alphanumeric string (letters count as 10..35).
-fn mod97(s: &str) -> Option<u32> {
+pub(crate) fn mod97(s: &str) -> Option<u32> {
     let mut rem: u32 = 0;
     for c in s.chars() {
         let v = c.to_digit(36)?;

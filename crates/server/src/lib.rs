@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod payments;
 pub mod problem;
 pub mod search;
 pub mod web;
@@ -38,6 +39,14 @@ pub struct ServerSettings {
     pub questionnaire: Arc<Questionnaire>,
     /// Inquiries one company may open per 24 hours (abuse control).
     pub inquiries_per_day: i64,
+    /// The address this server is reached at, for callbacks to itself (the simulated bank).
+    pub public_url: String,
+    /// The built-in payment provider's settings.
+    pub simulated_bank: payments::SimulatedBankSettings,
+    /// Days after shipping or delivery without a dispute after which escrow releases itself.
+    pub auto_release_days: u32,
+    /// How often the auto-release sweep runs.
+    pub auto_release_every: std::time::Duration,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +57,10 @@ impl Default for ServerSettings {
             login_attempts_per_client: 50,
             inquiries_per_day: 20,
             questionnaire: Arc::new(Questionnaire::builtin()),
+            public_url: "http://127.0.0.1:8080".into(),
+            simulated_bank: payments::SimulatedBankSettings::default(),
+            auto_release_days: 14,
+            auto_release_every: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -63,6 +76,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The search index, fed from the store's outbox.
     pub search: search::SearchService,
+    /// Where buyers' payments into escrow go.
+    pub payments: Arc<dyn payments::PaymentProvider>,
 }
 
 impl AppState {
@@ -86,7 +101,14 @@ impl AppState {
             search.reindex(&store).await?;
         }
         search.spawn_indexer(store.clone());
+        let payments: Arc<dyn payments::PaymentProvider> = Arc::new(payments::SimulatedBank::new(
+            settings.simulated_bank.clone(),
+            store.clone(),
+            &settings.public_url,
+        ));
+        spawn_auto_release(store.clone(), settings.auto_release_days, settings.auto_release_every);
         Ok(AppState {
+            payments,
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
@@ -94,6 +116,25 @@ impl AppState {
             search,
         })
     }
+}
+
+/// Releases escrow on orders that waited the auto-release period, every `every`.
+fn spawn_auto_release(store: Store, days: u32, every: std::time::Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Ok(fee) =
+                tradewind_domain::deal::ledger::FeeRate::from_basis_points(api::orders::PLATFORM_FEE_BASIS_POINTS)
+            else {
+                return;
+            };
+            match store.auto_release_due(time::OffsetDateTime::now_utc(), days, fee).await {
+                Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "escrow auto-released"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "auto-release sweep failed"),
+            }
+        }
+    });
 }
 
 /// Loads the built-in HS and UN/LOCODE subsets, and demonstration exchange rates, into an

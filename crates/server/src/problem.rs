@@ -31,6 +31,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("internal error")]
     Internal(String),
+    /// A signed request from another system (a payment provider's callback) whose
+    /// signature or timestamp does not check.
+    #[error("{0}")]
+    BadSignature(String),
     /// The server lacks something it needs (for example a font for PDF reports); the
     /// message says what to install.
     #[error("{0}")]
@@ -70,6 +74,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            ApiError::BadSignature(_) => (StatusCode::UNAUTHORIZED, "bad-signature", "Signature refused"),
             ApiError::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Not available on this server")
             }

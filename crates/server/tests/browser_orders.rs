@@ -191,8 +191,26 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
         .await?;
     check(first.as_str().is_some_and(|s| !s.starts_with("error")), format!("the first payment failed: {first}"))?;
     click(b, "#fund-form button").await?;
-    expect_text(b, "The order total is held in escrow").await?;
-    expect_in(b, "#order-status", "Funded").await?;
+    expect_text(b, "Transfer the amount with the reference below").await?;
+    expect_in(b, "#payment-status", "Waiting for the bank").await?;
+    expect_in(b, "#payment-amount", TOTAL).await?;
+    expect_in(b, "#payment-iban", "DE89370400440532013000").await?;
+    check(b.find_all(fantoccini::Locator::Css("#fund-form")).await?.is_empty(), "a second payment is offered")?;
+    click(b, "#bank-transfer-form button").await?;
+    expect_text(b, "The bank received the transfer").await?;
+    // The bank confirms by callback a moment later.
+    let mut funded = false;
+    for _ in 0..50 {
+        b.goto(&format!("{base}{order_path}")).await?;
+        let status = b.find(fantoccini::Locator::Css("#order-status")).await?.text().await?;
+        if status.contains("Funded") {
+            funded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    check(funded, "the bank's confirmation did not fund the order")?;
+    expect_in(b, "#payment-status", "Received in escrow").await?;
     let balances = b.find(fantoccini::Locator::Css("#balances")).await?.text().await?;
     check(balances.contains(&format!("Held in escrow\n{TOTAL}")), format!("escrow is not the total once: {balances}"))?;
     snap(b, "order-funded").await?;

@@ -121,37 +121,58 @@ async fn a_quote_becomes_an_order_that_is_funded_once_and_released_minus_the_fee
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
 
     // Nothing moves money before both sides accept.
-    let e = assert_problem(money(&buyer, &id, "fund", "k-early").await, StatusCode::CONFLICT, None).await;
+    let e = assert_problem(start_payment(&buyer, &id, "k-early").await, StatusCode::CONFLICT, None).await;
     assert!(e["detail"].as_str().expect("detail").contains("allowed now: accept, cancel"), "{e}");
     let o = json_of(event(&seller, &id, "accept").await, StatusCode::OK).await;
     assert_eq!(o["status"], json!({"status": "draft", "buyer_accepted": false, "seller_accepted": true}));
     let o = json_of(event(&buyer, &id, "accept").await, StatusCode::OK).await;
     assert_eq!(o["status"]["status"], "agreed");
 
-    // Funding needs a key; the same key twice, even at once, posts once.
+    // Paying needs a key; the same key twice, even at once, starts one payment.
     let e = assert_problem(
-        buyer.post(&format!("/api/v1/orders/{id}/fund"), &json!({})).await,
+        buyer.post(&format!("/api/v1/orders/{id}/payments"), &json!({})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         Some("Idempotency-Key"),
     )
     .await;
     assert_eq!(e["errors"][0]["code"], "required");
-    let (a, b) = tokio::join!(money(&buyer, &id, "fund", "fund-1"), money(&buyer, &id, "fund", "fund-1"));
-    let (a, b) = (json_of(a, StatusCode::OK).await, json_of(b, StatusCode::OK).await);
-    assert_eq!(a["entry"]["id"], b["entry"]["id"], "one entry for both");
-    assert_ne!(a["replayed"], b["replayed"], "one of them is the replay");
-    let again = money(&buyer, &id, "fund", "fund-1").await;
-    assert_eq!(again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
-    let again = json_of(again, StatusCode::OK).await;
-    assert_eq!((again["entry"]["id"].clone(), again["replayed"].clone()), (a["entry"]["id"].clone(), json!(true)));
-    assert_eq!(again["order"]["status"]["status"], "funded");
+    let (a, b) = tokio::join!(start_payment(&buyer, &id, "pay-1"), start_payment(&buyer, &id, "pay-1"));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED], "one of them is the replay");
+    let (a, b) = (a.json::<Value>().await.expect("json"), b.json::<Value>().await.expect("json"));
+    assert_eq!(a["id"], b["id"], "one payment for both");
+    let p = json_of(start_payment(&buyer, &id, "pay-1").await, StatusCode::OK).await;
+    assert_eq!((p["id"].clone(), p["replayed"].clone()), (a["id"].clone(), json!(true)));
+    assert_eq!(p["status"], "initiated");
+    assert_eq!(dec(&p["amount"]["amount"]), total);
+    let reference = p["reference"].as_str().expect("reference").to_string();
+    assert!(reference.starts_with("RF"), "an ISO 11649 creditor reference: {reference}");
+    assert_eq!(p["instruction"]["method"], "bank_transfer");
+    assert_eq!(p["instruction"]["reference"], reference.as_str());
+    assert_eq!(p["instruction"]["account"]["iban"], "DE89370400440532013000");
+    // A second payment while one waits is refused, naming the first.
+    let e = assert_problem(start_payment(&buyer, &id, "pay-2").await, StatusCode::CONFLICT, Some("order")).await;
+    assert!(e["detail"].as_str().expect("detail").contains(&reference), "{e}");
+    assert_problem(start_payment(&seller, &id, "pay-s").await, StatusCode::CONFLICT, None).await;
+    // Nothing is posted until the bank confirms.
+    let l = json_of(buyer.get(&format!("/api/v1/orders/{id}/ledger")).await, StatusCode::OK).await;
+    assert_eq!(l["entries"], json!([]));
+    let transfer = json!({"reference": reference, "amount": p["amount"]});
+    json_of(buyer.post("/api/v1/sandbox/bank-transfers", &transfer).await, StatusCode::ACCEPTED).await;
+    wait_for_status(&buyer, &id, "funded").await;
+    let ps = json_of(seller.get(&format!("/api/v1/orders/{id}/payments")).await, StatusCode::OK).await;
+    assert_eq!(ps[0]["status"], "settled", "{ps}");
+    assert!(ps[0]["entry_id"].is_string());
     // A new key is a new payment, which the funded order refuses.
-    assert_problem(money(&buyer, &id, "fund", "fund-2").await, StatusCode::CONFLICT, None).await;
+    assert_problem(start_payment(&buyer, &id, "pay-3").await, StatusCode::CONFLICT, None).await;
     let l = json_of(buyer.get(&format!("/api/v1/orders/{id}/ledger")).await, StatusCode::OK).await;
     assert_eq!(l["entries"].as_array().map(Vec::len), Some(1), "{l}");
     assert_eq!(balance(&l, "escrow"), total, "escrow holds the total once");
     assert_eq!(balance(&l, "provider_clearing"), total);
     assert_entries_balance(&l);
+    let n = json_of(seller.get("/api/v1/notifications").await, StatusCode::OK).await;
+    assert_eq!(n["items"][0]["kind"], "order_funded", "{n}");
 
     // Each side sends its own events.
     let e = assert_problem(event(&buyer, &id, "ship").await, StatusCode::UNPROCESSABLE_ENTITY, Some("event")).await;
@@ -171,9 +192,8 @@ async fn a_quote_becomes_an_order_that_is_funded_once_and_released_minus_the_fee
     );
 
     // A key is bound to its first request; only the buyer releases.
-    let e =
-        assert_problem(money(&buyer, &id, "release", "fund-1").await, StatusCode::CONFLICT, Some("Idempotency-Key"))
-            .await;
+    let e = assert_problem(money(&buyer, &id, "release", "pay-1").await, StatusCode::CONFLICT, Some("Idempotency-Key"))
+        .await;
     assert!(e["detail"].as_str().expect("detail").contains("already used"), "{e}");
     assert_problem(money(&seller, &id, "release", "rel-s").await, StatusCode::CONFLICT, None).await;
     let r = json_of(money(&buyer, &id, "release", "rel-1").await, StatusCode::OK).await;
@@ -218,10 +238,10 @@ async fn refused_moves_name_what_is_allowed() {
 
     // Funding a cancelled order.
     json_of(event(&seller, &id, "cancel").await, StatusCode::OK).await;
-    let e = assert_problem(money(&buyer, &id, "fund", "k1").await, StatusCode::CONFLICT, None).await;
+    let e = assert_problem(start_payment(&buyer, &id, "k1").await, StatusCode::CONFLICT, None).await;
     assert_eq!(e["detail"], "cannot fund an order that is cancelled; allowed now: nothing (the order is closed)");
     let e = assert_problem(
-        buyer.post_with_header(&format!("/api/v1/orders/{id}/fund"), &json!({}), "Idempotency-Key", "a b").await,
+        start_payment(&buyer, &id, "a b").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         Some("Idempotency-Key"),
     )
@@ -309,7 +329,8 @@ async fn another_company_sees_no_order_and_strangers_are_asked_to_log_in() {
     assert_problem(third.get(&format!("/api/v1/orders/{id}/ledger")).await, StatusCode::NOT_FOUND, None).await;
     assert_problem(event(&third, id, "accept").await, StatusCode::NOT_FOUND, None).await;
     assert_problem(event(&third, id, "cancel").await, StatusCode::NOT_FOUND, None).await;
-    assert_problem(money(&third, id, "fund", "t1").await, StatusCode::NOT_FOUND, None).await;
+    assert_problem(start_payment(&third, id, "t1").await, StatusCode::NOT_FOUND, None).await;
+    assert_problem(third.get(&format!("/api/v1/orders/{id}/payments")).await, StatusCode::NOT_FOUND, None).await;
     assert_problem(money(&third, id, "release", "t2").await, StatusCode::NOT_FOUND, None).await;
     let list = json_of(third.get("/api/v1/orders").await, StatusCode::OK).await;
     assert_eq!(list["items"], json!([]));
@@ -322,7 +343,8 @@ async fn another_company_sees_no_order_and_strangers_are_asked_to_log_in() {
         anon.post("/api/v1/orders", &json!({})).await,
         anon.post(&quote_path, &json!({})).await,
         event(&anon, id, "accept").await,
-        money(&anon, id, "fund", "a1").await,
+        start_payment(&anon, id, "a1").await,
+        anon.get(&format!("/api/v1/orders/{id}/payments")).await,
         money(&anon, id, "release", "a2").await,
     ] {
         assert_problem(res, StatusCode::UNAUTHORIZED, None).await;
@@ -333,7 +355,7 @@ async fn another_company_sees_no_order_and_strangers_are_asked_to_log_in() {
 }
 
 #[tokio::test]
-async fn concurrent_payments_with_different_keys_fund_the_order_once() {
+async fn concurrent_payments_with_different_keys_start_one_payment() {
     let app = TestApp::spawn().await;
     let (buyer, _) = app.register("Hanse Kaffee", "DE", "B1", "b@x.example").await;
     let (seller, seller_org) = app.register("Pepper House", "VN", "S1", "s@x.example").await;
@@ -343,17 +365,38 @@ async fn concurrent_payments_with_different_keys_fund_the_order_once() {
     json_of(event(&buyer, id, "accept").await, StatusCode::OK).await;
     json_of(event(&seller, id, "accept").await, StatusCode::OK).await;
     let (a, b, c, d) = tokio::join!(
-        money(&buyer, id, "fund", "p1"),
-        money(&buyer, id, "fund", "p2"),
-        money(&buyer, id, "fund", "p3"),
-        money(&buyer, id, "fund", "p4"),
+        start_payment(&buyer, id, "p1"),
+        start_payment(&buyer, id, "p2"),
+        start_payment(&buyer, id, "p3"),
+        start_payment(&buyer, id, "p4"),
     );
     let statuses = [a.status(), b.status(), c.status(), d.status()];
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 3, "{statuses:?}");
+    assert_eq!(count(&app.store, "payments").await, 1);
+    assert_eq!(count(&app.store, "idempotency_keys").await, 1);
+    // Even if the buyer transfers twice, escrow is funded once; the second transfer shows
+    // in reconciliation as money the ledger does not know.
+    let p = json_of(buyer.get(&format!("/api/v1/orders/{id}/payments")).await, StatusCode::OK).await;
+    let transfer = json!({"reference": p[0]["reference"], "amount": p[0]["amount"]});
+    json_of(buyer.post("/api/v1/sandbox/bank-transfers", &transfer).await, StatusCode::ACCEPTED).await;
+    json_of(buyer.post("/api/v1/sandbox/bank-transfers", &transfer).await, StatusCode::ACCEPTED).await;
+    wait_for_status(&buyer, id, "funded").await;
+    let op = app.operator().await;
+    let mut r = Value::Null;
+    for _ in 0..100 {
+        r = json_of(op.get("/api/v1/operator/reconciliation").await, StatusCode::OK).await;
+        if r["unapplied_events"].as_array().map(Vec::len) == Some(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(r["clean"], false, "{r}");
+    assert_eq!(r["report"]["matched"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(r["report"]["only_at_provider"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(r["unapplied_events"][0]["outcome"], "not_open", "{r}");
     let l = json_of(buyer.get(&format!("/api/v1/orders/{id}/ledger")).await, StatusCode::OK).await;
     assert_eq!(l["entries"].as_array().map(Vec::len), Some(1));
     assert_eq!(balance(&l, "escrow"), Decimal::from(425));
     assert_entries_balance(&l);
-    assert_eq!(count(&app.store, "idempotency_keys").await, 1);
 }

@@ -84,7 +84,7 @@ async fn funded() -> Funded {
     let id = o["id"].as_str().expect("id").to_string();
     json_of(event(&buyer, &id, "accept").await, StatusCode::OK).await;
     json_of(event(&seller, &id, "accept").await, StatusCode::OK).await;
-    json_of(money(&buyer, &id, "fund", "fund-1").await, StatusCode::OK).await;
+    fund_through_bank(&buyer, &id).await;
     Funded { app, buyer, seller, id }
 }
 

@@ -17,7 +17,11 @@ use tradewind_domain::deal::order::{DeliveryWindow, Order, OrderEvent, OrderLine
 use tradewind_domain::deal::{OrderId, Party, PartyId};
 
 mod disputes;
+mod payments;
+mod payouts;
 pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
+pub use payments::*;
+pub use payouts::*;
 
 /// Who moves money or reads a dispute: one of the order's two companies, or the platform
 /// operator (who has no company and sees every order).
@@ -351,7 +355,10 @@ impl Store {
             return Err(StoreError::Refused(format!("only the {p} can accept as the {p}")));
         }
         if matches!(event, OrderEvent::Fund | OrderEvent::Release) {
-            return Err(StoreError::Refused(format!("{} moves money: use fund_order or release_order", event.name())));
+            return Err(StoreError::Refused(format!(
+                "{} moves money: pay through the payment provider, or release escrow",
+                event.name()
+            )));
         }
         let name = event.name();
         let from = current.order.status.label();
@@ -381,12 +388,6 @@ impl Store {
         Ok(next)
     }
 
-    /// The buyer's money arrives in escrow: the order becomes funded and the entry
-    /// (provider clearing → escrow, the order total) is posted in the same transaction.
-    pub async fn fund_order(&self, actor: &Actor, buyer: &str, id: &str, idempotency_key: &str) -> Result<MoneyMove> {
-        self.move_money(actor, buyer, id, idempotency_key, MoveKind::Fund).await
-    }
-
     /// The buyer releases escrow after delivery: the seller is owed the escrowed amount
     /// minus the platform fee at `fee`, the platform earns the fee, and the order completes.
     pub async fn release_order(
@@ -397,73 +398,68 @@ impl Store {
         idempotency_key: &str,
         fee: FeeRate,
     ) -> Result<MoneyMove> {
-        self.move_money(actor, buyer, id, idempotency_key, MoveKind::Release(fee)).await
-    }
-
-    async fn move_money(
-        &self,
-        actor: &Actor,
-        organization_id: &str,
-        id: &str,
-        key: &str,
-        kind: MoveKind,
-    ) -> Result<MoneyMove> {
         // Writers queue on the audit head first, so two requests with the same key run one
         // after the other and the second finds the first one's answer.
         let mut tx = self.begin_audited().await?;
-        let request = format!("{} order {id}", kind.name());
-        if let Some(answer) = earlier_answer(&mut tx, Caller::Company(organization_id), key, &request).await? {
+        let request = format!("release order {id}");
+        if let Some(mut answer) =
+            earlier_answer::<MoneyMove>(&mut tx, Caller::Company(buyer), idempotency_key, &request).await?
+        {
+            answer.replayed = true;
             return Ok(answer);
         }
-        let current = Self::order_in(&mut tx, organization_id, id).await?;
-        if side(&current, organization_id)? != Party::Buyer {
-            return Err(StoreError::Refused(format!("only the buyer can {} this order", kind.name())));
+        let current = Self::order_in(&mut tx, buyer, id).await?;
+        if side(&current, buyer)? != Party::Buyer {
+            return Err(StoreError::Refused("only the buyer can release this order".into()));
         }
-        let order_id = current.order_id()?;
-        let entries = Self::entries_in(&mut tx, id).await?;
-        let mut ledger = replay(&entries)?;
-        let currency = current.order.terms.currency;
-        let event = match kind {
-            MoveKind::Fund => OrderEvent::Fund,
-            MoveKind::Release(_) => OrderEvent::Release,
-        };
         let from = current.order.status.label();
-        let order = current.order.clone().apply(event).map_err(|e| StoreError::Refused(e.to_string()))?;
-        let journal = match kind {
-            MoveKind::Fund => {
-                let total = current.order.terms.total().map_err(|e| corrupt("order total", e))?;
-                ledger::fund(&order_id, total)
-            }
-            MoveKind::Release(fee) => {
-                let escrowed = ledger.escrowed(&order_id, currency).map_err(|e| corrupt("escrow", e))?;
-                ledger::release(&order_id, &current.order.terms.seller, escrowed, fee)
-            }
-        }
-        .map_err(|e| StoreError::Refused(e.to_string()))?;
-        ledger.post(journal.clone()).map_err(|e| StoreError::Refused(e.to_string()))?;
-        let entry = insert_entry(&mut tx, id, kind.name(), &journal).await?;
-        let next = OrderRecord { order, updated_at: entry.created_at.clone(), ..current };
-        Self::save_status(&mut tx, &next).await?;
-        let answer = MoneyMove { order: next, entry, replayed: false };
-        keep_answer(&mut tx, Caller::Company(organization_id), key, &request, &answer).await?;
+        let (order, entry) = Self::post_with_event(&mut tx, current, OrderEvent::Release, "release", |l, o, oid| {
+            let escrowed = l.escrowed(oid, o.order.terms.currency)?;
+            ledger::release(oid, &o.order.terms.seller, escrowed, fee)
+        })
+        .await?;
+        let answer = MoneyMove { order, entry, replayed: false };
+        keep_answer(&mut tx, Caller::Company(buyer), idempotency_key, &request, &answer).await?;
         notify_in_tx(
             &mut tx,
             answer.order.order.terms.seller.as_str(),
             "order_updated",
-            &format!("The buyer did {} on an order; it is now {}", kind.name(), answer.order.order.status.label()),
-            json!({"order_id": id, "event": kind.name(), "status": answer.order.order.status.label()}),
+            &format!("The buyer released escrow on an order; it is now {}", answer.order.order.status.label()),
+            json!({"order_id": id, "event": "release", "status": answer.order.order.status.label()}),
         )
         .await?;
         let amounts = posting_details(&answer.entry);
         tx.commit(
             actor,
-            Some(organization_id),
-            &format!("order.{}", kind.name()),
+            Some(buyer),
+            "order.release",
             &format!("order:{id}"),
             json!({"from": from, "to": answer.order.order.status.label(), "entry": answer.entry.id, "postings": amounts}),
         )
         .await?;
         Ok(answer)
+    }
+
+    /// Applies a money-moving event to an order and posts its journal entry, built by
+    /// `journal` from the order's ledger so far, in the caller's transaction: the status
+    /// and the entry change together or not at all.
+    pub(crate) async fn post_with_event(
+        tx: &mut crate::audit::AuditedTx,
+        current: OrderRecord,
+        event: OrderEvent,
+        kind: &str,
+        journal: impl FnOnce(&Ledger, &OrderRecord, &OrderId) -> std::result::Result<JournalEntry, ledger::LedgerError>,
+    ) -> Result<(OrderRecord, LedgerEntryRecord)> {
+        let order_id = current.order_id()?;
+        let entries = Self::entries_in(tx, &current.id).await?;
+        let mut ledger = replay(&entries)?;
+        let order = current.order.clone().apply(event).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let journal = journal(&ledger, &current, &order_id).map_err(|e| StoreError::Refused(e.to_string()))?;
+        ledger.post(journal.clone()).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let entry = insert_entry(tx, &current.id, kind, &journal).await?;
+        let next = OrderRecord { order, updated_at: entry.created_at.clone(), ..current };
+        Self::save_status(tx, &next).await?;
+        Ok((next, entry))
     }
 
     async fn entries_in(tx: &mut crate::audit::AuditedTx, order_id: &str) -> Result<Vec<LedgerEntryRecord>> {
@@ -488,29 +484,14 @@ impl Store {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum MoveKind {
-    Fund,
-    Release(FeeRate),
-}
-
-impl MoveKind {
-    fn name(self) -> &'static str {
-        match self {
-            MoveKind::Fund => "fund",
-            MoveKind::Release(_) => "release",
-        }
-    }
-}
-
 /// The stored answer to an earlier request with this key, or none; a key first used for
 /// another request is refused.
-async fn earlier_answer(
+pub(crate) async fn earlier_answer<T: serde::de::DeserializeOwned>(
     tx: &mut crate::audit::AuditedTx,
     caller: Caller<'_>,
     key: &str,
     request: &str,
-) -> Result<Option<MoneyMove>> {
+) -> Result<Option<T>> {
     let row = match caller {
         Caller::Company(org) => {
             sqlx::query("SELECT request, response FROM idempotency_keys WHERE organization_id = $1 AND idem_key = $2")
@@ -535,18 +516,16 @@ async fn earlier_answer(
         });
     }
     let response: String = r.try_get("response")?;
-    let mut answer: MoneyMove = from_json("idempotent response", &response)?;
-    answer.replayed = true;
-    Ok(Some(answer))
+    Ok(Some(from_json("idempotent response", &response)?))
 }
 
 /// Keeps a request's key and its answer, in the transaction that moved the money.
-async fn keep_answer(
+pub(crate) async fn keep_answer<T: Serialize>(
     tx: &mut crate::audit::AuditedTx,
     caller: Caller<'_>,
     key: &str,
     request: &str,
-    answer: &MoneyMove,
+    answer: &T,
 ) -> Result<()> {
     let q = match caller {
         Caller::Company(org) => sqlx::query(

@@ -14,6 +14,7 @@ use std::str::FromStr;
 pub mod ledger;
 pub mod order;
 pub mod pain001;
+pub mod payment;
 
 /// The two sides of a deal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod marketplace;
 pub mod operator;
 pub mod orders;
 pub mod organizations;
+pub mod payments;
 pub mod reference;
 
 use crate::AppState;
@@ -35,7 +36,8 @@ use utoipa_axum::routes;
         (name = "operator", description = "The platform operator's verification queue"),
         (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS"),
         (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
-        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger")
+        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
+        (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release")
     )
 )]
 struct ApiDoc;
@@ -107,7 +109,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::order_event))
-        .routes(routes!(orders::fund))
+        .routes(routes!(payments::pay, payments::order_payments))
+        .routes(routes!(payments::callback))
+        .routes(routes!(payments::sandbox_transfer))
+        .routes(routes!(payments::sandbox_return))
+        .routes(routes!(payments::reconciliation))
+        .routes(routes!(payments::set_bank_account, payments::bank_account))
+        .routes(routes!(payments::run_payouts, payments::payout_files))
+        .routes(routes!(payments::payout_document))
+        .routes(routes!(payments::auto_release))
         .routes(routes!(orders::release))
         .routes(routes!(orders::ledger))
         .routes(routes!(disputes::refund))

@@ -189,7 +189,8 @@ pub(crate) async fn send_event(
     let name = event.trim();
     let Some((_, sides)) = EVENTS.iter().find(|(n, _)| *n == name) else {
         let hint = match name {
-            "fund" | "release" | "refund" => {
+            "fund" => "fund moves money: pay through the provider with POST /api/v1/orders/{id}/payments and an Idempotency-Key".to_string(),
+            "release" | "refund" => {
                 format!("{name} moves money: POST /api/v1/orders/{{id}}/{name} with an Idempotency-Key")
             }
             "open_dispute" => "open a dispute with POST /api/v1/orders/{id}/disputes".to_string(),
@@ -251,25 +252,6 @@ pub(crate) fn money_move_response(m: MoneyMove, org: &str) -> Result<Response, A
         res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(res)
-}
-
-/// The buyer pays the order total into escrow (no payment provider yet: the request itself
-/// records the payment). Needs an `Idempotency-Key`; a retry with the same key answers as
-/// the first request did and posts nothing.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/fund", tag = "orders", params(("id" = String, Path),
-        ("Idempotency-Key" = String, Header, description = "A new key per payment; repeat it to retry")),
-    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
-        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn fund(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let org = user.organization_id()?.to_string();
-    let key = idempotency_key(&headers)?;
-    let m = state.store.fund_order(&user.actor(), &org, &id, &key).await?;
-    money_move_response(m, &org)
 }
 
 /// The buyer releases escrow after confirming delivery: the seller is owed the amount

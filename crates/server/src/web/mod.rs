@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/events", post(orders::event))
         .route("/orders/{id}/fund", post(orders::fund))
+        .route("/orders/{id}/bank-transfer", post(orders::bank_transfer))
         .route("/orders/{id}/release", post(orders::release))
         .route("/notifications", get(marketplace::notifications))
         .route("/inquiries", get(inquiries::list).post(inquiries::ask))

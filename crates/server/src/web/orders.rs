@@ -22,8 +22,9 @@ use rust_decimal::Decimal;
 use tradewind_domain::deal::Party;
 use tradewind_domain::deal::ledger::{Account, FeeRate};
 use tradewind_domain::deal::order::OrderStatus;
+use tradewind_domain::deal::payment::PaymentStatus;
 use tradewind_domain::{CurrencyCode, Money};
-use tradewind_store::{OrderRecord, StoreError};
+use tradewind_store::{OrderRecord, PaymentRecord, StoreError};
 
 /// Orders per list page (the list shows them all, a page at a time from the store).
 const PAGE_SIZE: usize = 100;
@@ -149,6 +150,44 @@ struct EventButton {
     label: String,
 }
 
+struct PaymentView {
+    reference: String,
+    amount: String,
+    status_kind: String,
+    status: String,
+    account_name: String,
+    iban: String,
+    bic: String,
+    /// The buyer may make the transfer at the simulated bank from this page.
+    can_transfer: bool,
+}
+
+fn payment_view(tr: &Tr, p: &PaymentRecord, is_buyer: bool, simulated: bool) -> PaymentView {
+    let field = |path: &[&str]| {
+        let mut v = &p.instruction;
+        for k in path {
+            v = &v[*k];
+        }
+        v.as_str().unwrap_or_default().to_string()
+    };
+    let status = p.status.label();
+    PaymentView {
+        reference: p.reference.to_string(),
+        amount: p.amount.to_string(),
+        status_kind: match status {
+            "settled" => "verified",
+            "failed" => "rejected",
+            _ => "pending",
+        }
+        .to_string(),
+        status: tr.t(&format!("payment.status.{status}")).to_string(),
+        account_name: field(&["account_name"]),
+        iban: field(&["account", "iban"]),
+        bic: field(&["account", "bic"]),
+        can_transfer: is_buyer && simulated && p.status == PaymentStatus::Initiated,
+    }
+}
+
 struct BalanceRow {
     label: String,
     amount: String,
@@ -170,6 +209,8 @@ struct OrderPage {
     events: Vec<EventButton>,
     can_fund: bool,
     can_release: bool,
+    /// The latest payment and how to make it.
+    payment: Option<PaymentView>,
     /// A fresh idempotency key for the money forms on this page.
     idempotency_key: String,
     balances: Vec<BalanceRow>,
@@ -183,6 +224,7 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
     let org = user.organization_id()?.to_string();
     let tr = ctx.tr();
     let order: OrderRecord = state.store.get_order(&org, id).await?;
+    let payments = state.store.order_payments(&org, id).await?;
     let ledger = state.store.order_ledger(&org, id).await?;
     let v = api::view(order, &org)?;
     let terms = &v.order.order.terms;
@@ -248,7 +290,10 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
         lines,
         total: v.total.to_string(),
         events,
-        can_fund: is_buyer && allowed.contains(&"fund"),
+        can_fund: is_buyer
+            && allowed.contains(&"fund")
+            && payments.iter().all(|p| matches!(p.status, PaymentStatus::Failed { .. })),
+        payment: payments.last().map(|p| payment_view(&tr, p, is_buyer, state.payments.as_simulated_bank().is_some())),
         can_release: is_buyer && allowed.contains(&"release"),
         idempotency_key: tradewind_store::new_id(),
         balances,
@@ -297,8 +342,8 @@ fn form_key(form: &FormData) -> Result<String, ApiError> {
     Ok(k.to_string())
 }
 
-/// `POST /orders/{id}/fund`: the buyer pays the total into escrow; a repeated key posts
-/// nothing more.
+/// `POST /orders/{id}/fund`: the buyer starts paying the total into escrow and gets the
+/// provider's instructions; a repeated key starts nothing more.
 pub async fn fund(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -308,8 +353,29 @@ pub async fn fund(
     let user = ctx.signed_in_with(form.csrf_token())?;
     let org = user.organization_id()?.to_string();
     let key = form_key(&form)?;
-    state.store.fund_order(&user.actor(), &org, &id, &key).await?;
-    Ok(see_other(&format!("/orders/{id}?notice=order_funded")))
+    crate::api::payments::start_payment(&state, user, &org, &id, &key).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=payment_started#payment")))
+}
+
+/// `POST /orders/{id}/bank-transfer`: the buyer makes the transfer at the simulated bank,
+/// which confirms it to the platform shortly after (only while the simulated bank is the
+/// payment provider).
+pub async fn bank_transfer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    let bank = state.payments.as_simulated_bank().ok_or(ApiError::NotFound)?;
+    let payments = state.store.order_payments(&org, &id).await?;
+    let open =
+        payments.iter().rev().find(|p| p.status == PaymentStatus::Initiated).ok_or_else(|| {
+            ApiError::Refused("there is no payment waiting for a transfer; pay into escrow first".into())
+        })?;
+    bank.receive_transfer(&open.reference, open.amount, &org).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=transfer_sent#payment")))
 }
 
 /// `POST /orders/{id}/release`: the buyer releases escrow to the seller, less the fee.

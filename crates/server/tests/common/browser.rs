@@ -144,9 +144,11 @@ impl TestServer {
         store
             .create_operator(&NewUser { email: operator_email.into(), name: "Olu Operator".into(), password_hash })
             .await?;
-        let state = AppState::new(store.clone(), ServerSettings::default()).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
+        // The simulated bank calls this server back.
+        let settings = ServerSettings { public_url: base.clone(), ..ServerSettings::default() };
+        let state = AppState::new(store.clone(), settings).await?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(tradewind_server::serve(listener, state, async {
             let _ = stopped.await;

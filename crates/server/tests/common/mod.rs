@@ -56,7 +56,7 @@ impl TestApp {
         Self::spawn_with(ServerSettings::default()).await
     }
 
-    pub async fn spawn_with(settings: ServerSettings) -> TestApp {
+    pub async fn spawn_with(mut settings: ServerSettings) -> TestApp {
         let (url, dir) = fresh_database().await;
         let store = Store::connect(&url).await.expect("store");
         tradewind_server::ensure_reference_data(&store).await.expect("reference data");
@@ -65,9 +65,11 @@ impl TestApp {
             .create_operator(&NewUser { email: OPERATOR_EMAIL.into(), name: "Op".into(), password_hash: hash })
             .await
             .expect("operator");
-        let state = AppState::new(store.clone(), settings).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        // The simulated bank calls this server back.
+        settings.public_url = format!("http://{addr}");
+        let state = AppState::new(store.clone(), settings).await.expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = tradewind_server::serve(listener, state, async move {
@@ -262,4 +264,31 @@ pub fn purchase_order(seller: &str) -> Value {
         "delivery_earliest": in_days(30),
         "delivery_latest": in_days(60)
     })
+}
+
+/// Starts paying an order into escrow with `key`: the payment with its instructions.
+pub async fn start_payment(buyer: &Session, order: &str, key: &str) -> Response {
+    buyer.post_with_header(&format!("/api/v1/orders/{order}/payments"), &json!({}), "Idempotency-Key", key).await
+}
+
+/// Polls an order as `who` until its status is `status` (the bank confirms asynchronously).
+pub async fn wait_for_status(who: &Session, order: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let o = json_of(who.get(&format!("/api/v1/orders/{order}")).await, StatusCode::OK).await;
+        if o["status"]["status"] == status {
+            return o;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("order {order} did not become {status}");
+}
+
+/// The buyer pays an agreed order through the simulated bank: starts the payment, makes the
+/// transfer with its reference, and waits for the bank's callback to fund the order.
+pub async fn fund_through_bank(buyer: &Session, order: &str) -> Value {
+    let p = json_of(start_payment(buyer, order, &format!("pay-{order}")).await, StatusCode::CREATED).await;
+    let transfer = json!({"reference": p["reference"], "amount": p["amount"]});
+    json_of(buyer.post("/api/v1/sandbox/bank-transfers", &transfer).await, StatusCode::ACCEPTED).await;
+    wait_for_status(buyer, order, "funded").await;
+    p
 }

@@ -76,7 +76,7 @@ async fn dispute_in(tx: &mut crate::audit::AuditedTx, order_id: &str) -> Result<
 }
 
 impl Store {
-    async fn any_order_in(tx: &mut crate::audit::AuditedTx, id: &str) -> Result<OrderRecord> {
+    pub(super) async fn any_order_in(tx: &mut crate::audit::AuditedTx, id: &str) -> Result<OrderRecord> {
         let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx.tx)
@@ -103,7 +103,8 @@ impl Store {
             Some(a) => format!("refund {a} of order {id}"),
             None => format!("refund all of order {id}"),
         };
-        if let Some(answer) = earlier_answer(&mut tx, caller, key, &request).await? {
+        if let Some(mut answer) = earlier_answer::<MoneyMove>(&mut tx, caller, key, &request).await? {
+            answer.replayed = true;
             return Ok(answer);
         }
         let current = match caller {
@@ -365,7 +366,8 @@ impl Store {
             Some(s) => format!("decide the dispute on order {id}: {} with {s} to the buyer", decision.name()),
             None => format!("decide the dispute on order {id}: {}", decision.name()),
         };
-        if let Some(answer) = earlier_answer(&mut tx, Caller::Operator, key, &request).await? {
+        if let Some(mut answer) = earlier_answer::<MoneyMove>(&mut tx, Caller::Operator, key, &request).await? {
+            answer.replayed = true;
             return Ok(answer);
         }
         let current = Self::any_order_in(&mut tx, id).await?;
