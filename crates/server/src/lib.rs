@@ -11,6 +11,7 @@ pub mod demo;
 pub mod problem;
 pub mod search;
 pub mod web;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +39,8 @@ pub struct ServerSettings {
     pub questionnaire: Arc<Questionnaire>,
     /// Inquiries one company may open per 24 hours (abuse control).
     pub inquiries_per_day: i64,
+    /// Outgoing webhooks: retry base delay, polling, timeout.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +51,7 @@ impl Default for ServerSettings {
             login_attempts_per_client: 50,
             inquiries_per_day: 20,
             questionnaire: Arc::new(Questionnaire::builtin()),
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -63,6 +67,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The search index, fed from the store's outbox.
     pub search: search::SearchService,
+    /// The outgoing webhook worker, stopped when [`serve`] returns.
+    pub webhooks: webhooks::WebhookWorker,
 }
 
 impl AppState {
@@ -86,12 +92,15 @@ impl AppState {
             search.reindex(&store).await?;
         }
         search.spawn_indexer(store.clone());
+        let webhooks =
+            webhooks::WebhookWorker::spawn(store.clone(), &settings.webhooks).map_err(problem::ApiError::Internal)?;
         Ok(AppState {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             dummy_hash: Arc::new(dummy_hash),
             search,
+            webhooks,
         })
     }
 }
@@ -148,13 +157,17 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests and stops the
+/// webhook worker.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+    let webhooks = state.webhooks.clone();
+    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    webhooks.stop().await;
+    served
 }

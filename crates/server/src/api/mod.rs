@@ -10,6 +10,7 @@ pub mod operator;
 pub mod orders;
 pub mod organizations;
 pub mod reference;
+pub mod webhooks;
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -35,7 +36,8 @@ use utoipa_axum::routes;
         (name = "operator", description = "The platform operator's verification queue"),
         (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS"),
         (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
-        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger")
+        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
+        (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery")
     )
 )]
 struct ApiDoc;
@@ -115,6 +117,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::evidence))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
+        .routes(routes!(webhooks::subscribe, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
 }
 
 /// `/readyz`: ready when the database answers.
