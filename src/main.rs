@@ -81,6 +81,18 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Outgoing webhooks.
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// Hand waiting events to webhook deliveries and send every delivery due now, once; a
+    /// running server does this by itself every few seconds.
+    DeliverOnce,
 }
 
 #[derive(Subcommand)]
@@ -373,6 +385,18 @@ async fn main() -> Result<()> {
         }
         Some(Command::Bench { command: BenchCommand::Matching(args) }) => {
             bench_matching::run(args.docs, args.rfqs, &args.hs_file, &mut std::io::stdout().lock())
+        }
+        Some(Command::Webhooks { command: WebhooksCommand::DeliverOnce }) => {
+            let store = open_store(&cli.db, &file).await?;
+            let sender =
+                tradewind_server::webhooks::WebhookSender::new(&Default::default()).map_err(|e| anyhow::anyhow!(e))?;
+            let r = sender.deliver_once(&store, None).await?;
+            println!(
+                "webhooks: {} new deliveries queued, {} delivered, {} to be retried, {} failed after the last attempt",
+                r.queued, r.delivered, r.retrying, r.failed
+            );
+            store.close().await;
+            Ok(())
         }
         Some(Command::Assess(_)) => Ok(()),
     }

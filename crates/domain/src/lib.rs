@@ -18,6 +18,7 @@ pub mod money;
 pub mod organization;
 pub mod reference;
 pub mod validation;
+pub mod webhook;
 
 pub use codes::{CountryCode, CurrencyCode, HsCode, HsLevel, Lei, Locode};
 pub use incoterm::Incoterm;

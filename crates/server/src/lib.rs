@@ -12,6 +12,7 @@ pub mod payments;
 pub mod problem;
 pub mod search;
 pub mod web;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -47,6 +48,8 @@ pub struct ServerSettings {
     pub auto_release_days: u32,
     /// How often the auto-release sweep runs.
     pub auto_release_every: std::time::Duration,
+    /// Outgoing webhooks: retry base delay, polling, timeout.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for ServerSettings {
@@ -61,6 +64,7 @@ impl Default for ServerSettings {
             simulated_bank: payments::SimulatedBankSettings::default(),
             auto_release_days: 14,
             auto_release_every: std::time::Duration::from_secs(3600),
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -78,6 +82,8 @@ pub struct AppState {
     pub search: search::SearchService,
     /// Where buyers' payments into escrow go.
     pub payments: Arc<dyn payments::PaymentProvider>,
+    /// The outgoing webhook worker, stopped when [`serve`] returns.
+    pub webhooks: webhooks::WebhookWorker,
 }
 
 impl AppState {
@@ -107,6 +113,8 @@ impl AppState {
             &settings.public_url,
         ));
         spawn_auto_release(store.clone(), settings.auto_release_days, settings.auto_release_every);
+        let webhooks =
+            webhooks::WebhookWorker::spawn(store.clone(), &settings.webhooks).map_err(problem::ApiError::Internal)?;
         Ok(AppState {
             payments,
             store,
@@ -114,6 +122,7 @@ impl AppState {
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             dummy_hash: Arc::new(dummy_hash),
             search,
+            webhooks,
         })
     }
 }
@@ -189,13 +198,17 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests and stops the
+/// webhook worker.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+    let webhooks = state.webhooks.clone();
+    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    webhooks.stop().await;
+    served
 }

@@ -16,6 +16,7 @@ mod orders;
 mod organizations;
 pub mod reference;
 mod users;
+mod webhooks;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
 pub use inquiries::*;
@@ -23,6 +24,7 @@ pub use marketplace::*;
 pub use model::*;
 pub use orders::*;
 pub use organizations::OrganizationFilter;
+pub use webhooks::*;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

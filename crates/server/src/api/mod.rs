@@ -11,6 +11,7 @@ pub mod orders;
 pub mod organizations;
 pub mod payments;
 pub mod reference;
+pub mod webhooks;
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -37,7 +38,8 @@ use utoipa_axum::routes;
         (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS"),
         (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
         (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
-        (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release")
+        (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release"),
+        (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery")
     )
 )]
 struct ApiDoc;
@@ -125,6 +127,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::evidence))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
+        .routes(routes!(webhooks::subscribe, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
 }
 
 /// `/readyz`: ready when the database answers.
