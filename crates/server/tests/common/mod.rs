@@ -182,6 +182,10 @@ impl Session {
             .expect("send")
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.req(reqwest::Method::PUT, path).json(body).send().await.expect("send")
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.req(reqwest::Method::DELETE, path).send().await.expect("send")
     }
