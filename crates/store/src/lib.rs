@@ -15,6 +15,7 @@ mod model;
 mod orders;
 mod organizations;
 pub mod reference;
+mod retail;
 mod users;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
@@ -22,6 +23,7 @@ pub use inquiries::*;
 pub use marketplace::*;
 pub use model::*;
 pub use orders::*;
+pub use retail::*;
 pub use organizations::OrganizationFilter;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
