@@ -23,8 +23,8 @@ pub use inquiries::*;
 pub use marketplace::*;
 pub use model::*;
 pub use orders::*;
-pub use retail::*;
 pub use organizations::OrganizationFilter;
+pub use retail::*;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

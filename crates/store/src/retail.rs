@@ -13,8 +13,8 @@ use crate::{Actor, NewUser, Organization, Result, Store, StoreError, User, is_un
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -22,8 +22,7 @@ use tradewind_domain::retail::order::{
     Circumstances, ConsumerOrderEvent, ConsumerOrderStatus, PaymentDue, PaymentState, RetailParty, returns_deadline,
 };
 use tradewind_domain::retail::pricing::{
-    DutiesAndTaxes, FullPrice, LandedCostRequest, PricedLine, full_price, goods_total,
-    line_total, ships_to,
+    DutiesAndTaxes, FullPrice, LandedCostRequest, PricedLine, full_price, goods_total, line_total, ships_to,
 };
 use tradewind_domain::retail::{OfferTerms, SellerIdentity, ShipTo, ShippingTerms, StoreTerms};
 use tradewind_domain::{CountryCode, CurrencyCode, Money};
@@ -91,6 +90,7 @@ pub struct ChosenShipping {
     pub price: Money,
     pub delivery_days: u32,
     /// The latest expected delivery date: placed date + delivery days.
+    #[serde(with = "tradewind_domain::retail::iso_day")]
     pub estimated_delivery_by: time::Date,
 }
 
@@ -113,7 +113,9 @@ pub struct ConsumerOrder {
     pub seller_identity: SellerIdentity,
     pub returns_window_days: u32,
     pub returns_address: String,
+    #[serde(with = "tradewind_domain::retail::iso_day")]
     pub placed_on: time::Date,
+    #[serde(with = "tradewind_domain::retail::iso_day::option")]
     pub delivered_on: Option<time::Date>,
     pub created_at: String,
     pub updated_at: String,
@@ -579,8 +581,14 @@ impl Store {
             .bind(offer_id)
             .execute(&mut *tx.tx)
             .await?;
-        tx.commit(actor, Some(organization_id), "retail.offer_withdrawn", &format!("retail_offer:{offer_id}"), json!({}))
-            .await?;
+        tx.commit(
+            actor,
+            Some(organization_id),
+            "retail.offer_withdrawn",
+            &format!("retail_offer:{offer_id}"),
+            json!({}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -637,11 +645,12 @@ impl Store {
     }
 
     pub async fn shipping_options(&self, store_id: &str) -> Result<Vec<ShippingOption>> {
-        let rows =
-            sqlx::query(&format!("SELECT {SHIPPING_COLUMNS} FROM retail_shipping_options WHERE store_id = $1 ORDER BY id"))
-                .bind(store_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {SHIPPING_COLUMNS} FROM retail_shipping_options WHERE store_id = $1 ORDER BY id"
+        ))
+        .bind(store_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(shipping_from_row).collect()
     }
 
@@ -656,10 +665,8 @@ impl Store {
         add: bool,
     ) -> Result<()> {
         let mut tx = self.begin_audited().await?;
-        let row = sqlx::query(&format!("{OFFER_SELECT} WHERE o.id = $1"))
-            .bind(offer_id)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let row =
+            sqlx::query(&format!("{OFFER_SELECT} WHERE o.id = $1")).bind(offer_id).fetch_optional(&mut *tx.tx).await?;
         let offer = match row {
             Some(r) => offer_from_row(&r)?,
             None => {
@@ -714,8 +721,14 @@ impl Store {
                 .execute(&mut *tx.tx)
                 .await?;
         }
-        tx.commit(actor, None, "retail.cart_changed", &format!("user:{consumer_id}"), json!({"offer_id": offer_id, "quantity": want}))
-            .await?;
+        tx.commit(
+            actor,
+            None,
+            "retail.cart_changed",
+            &format!("user:{consumer_id}"),
+            json!({"offer_id": offer_id, "quantity": want}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -730,8 +743,14 @@ impl Store {
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        tx.commit(actor, None, "retail.cart_changed", &format!("user:{consumer_id}"), json!({"offer_id": offer_id, "quantity": 0}))
-            .await?;
+        tx.commit(
+            actor,
+            None,
+            "retail.cart_changed",
+            &format!("user:{consumer_id}"),
+            json!({"offer_id": offer_id, "quantity": 0}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -752,11 +771,12 @@ impl Store {
         // after the other and the second finds the first one's orders.
         let mut tx = self.begin_audited().await?;
         let fingerprint = json_text(&json!({"shipping": req.shipping, "ship_to": req.ship_to}))?;
-        let earlier = sqlx::query("SELECT request, checkout_id FROM checkout_keys WHERE consumer_id = $1 AND idem_key = $2")
-            .bind(req.consumer_id)
-            .bind(req.idempotency_key)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let earlier =
+            sqlx::query("SELECT request, checkout_id FROM checkout_keys WHERE consumer_id = $1 AND idem_key = $2")
+                .bind(req.consumer_id)
+                .bind(req.idempotency_key)
+                .fetch_optional(&mut *tx.tx)
+                .await?;
         if let Some(r) = earlier {
             let was: String = r.try_get("request")?;
             if was != fingerprint {
@@ -766,10 +786,11 @@ impl Store {
                 });
             }
             let checkout_id: String = r.try_get("checkout_id")?;
-            let rows = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM consumer_orders WHERE checkout_id = $1 ORDER BY id"))
-                .bind(&checkout_id)
-                .fetch_all(&mut *tx.tx)
-                .await?;
+            let rows =
+                sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM consumer_orders WHERE checkout_id = $1 ORDER BY id"))
+                    .bind(&checkout_id)
+                    .fetch_all(&mut *tx.tx)
+                    .await?;
             let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>>>()?;
             return Ok(CheckoutResult { checkout_id, orders, replayed: true });
         }
@@ -795,7 +816,9 @@ impl Store {
             return Err(StoreError::InvalidField {
                 field: "shipping",
                 code: "store_not_in_cart",
-                message: format!("your cart holds nothing from store {extra}; choose shipping only for stores in your cart"),
+                message: format!(
+                    "your cart holds nothing from store {extra}; choose shipping only for stores in your cart"
+                ),
             });
         }
         let checkout_id = new_id();
@@ -868,7 +891,8 @@ impl Store {
                     origin_country: o.origin_country,
                     unit_price: o.unit_price,
                     quantity: item.quantity,
-                    line_total: line_total(o.unit_price, item.quantity).map_err(|e| StoreError::Refused(e.to_string()))?,
+                    line_total: line_total(o.unit_price, item.quantity)
+                        .map_err(|e| StoreError::Refused(e.to_string()))?,
                 });
             }
             let goods = goods_total(&priced)
@@ -881,14 +905,15 @@ impl Store {
                 goods,
                 shipping: option.terms.price,
             });
-            let price =
-                full_price(goods, option.terms.price, quote).map_err(|e| StoreError::Refused(e.to_string()))?;
+            let price = full_price(goods, option.terms.price, quote).map_err(|e| StoreError::Refused(e.to_string()))?;
             let shipping = ChosenShipping {
                 option_id: option.id.clone(),
                 name: option.terms.name.clone(),
                 price: option.terms.price,
                 delivery_days: option.terms.delivery_days,
-                estimated_delivery_by: req.today.saturating_add(time::Duration::days(i64::from(option.terms.delivery_days))),
+                estimated_delivery_by: req
+                    .today
+                    .saturating_add(time::Duration::days(i64::from(option.terms.delivery_days))),
             };
             let payment = PaymentDue { state: PaymentState::AwaitingPayment, amount: price.total };
             let id = new_id();
@@ -960,7 +985,8 @@ impl Store {
         .await?;
         let summary: Vec<_> =
             orders.iter().map(|o| json!({"order": o.id, "seller": o.seller_id, "total": o.price.total})).collect();
-        tx.commit(actor, None, "retail.checkout", &format!("checkout:{checkout_id}"), json!({"orders": summary})).await?;
+        tx.commit(actor, None, "retail.checkout", &format!("checkout:{checkout_id}"), json!({"orders": summary}))
+            .await?;
         Ok(CheckoutResult { checkout_id, orders, replayed: false })
     }
 
@@ -1014,8 +1040,11 @@ impl Store {
             RetailViewer::Consumer(_) => RetailParty::Consumer,
             RetailViewer::Seller(_) => RetailParty::Seller,
         };
-        let circumstances =
-            Circumstances { today, delivered_on: current.delivered_on, returns_window_days: current.returns_window_days };
+        let circumstances = Circumstances {
+            today,
+            delivered_on: current.delivered_on,
+            returns_window_days: current.returns_window_days,
+        };
         let next = current.status.apply(event, by, circumstances).map_err(|e| StoreError::Refused(e.to_string()))?;
         let delivered_on = if event == ConsumerOrderEvent::Deliver { Some(today) } else { current.delivered_on };
         let now = now_text();

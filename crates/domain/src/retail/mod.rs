@@ -29,6 +29,9 @@ use serde::{Deserialize, Serialize};
 pub mod order;
 pub mod pricing;
 
+// Dates in retail answers are ISO 8601 calendar dates (`YYYY-MM-DD`).
+time::serde::format_description!(pub iso_day, Date, "[year]-[month]-[day]");
+
 /// The consumer-protection floor: no store may offer fewer days to return goods.
 pub const RETURNS_WINDOW_FLOOR_DAYS: u32 = 14;
 /// The longest returns window a store may state.
@@ -116,18 +119,21 @@ impl StoreForm {
         }
         let contact_phone = required_text(&mut e, "contact_phone", &self.contact_phone, 40);
         match (display_name, currency, returns_window_days, returns_address, contact_email, contact_phone) {
-            (Some(display_name), Some(currency), Some(returns_window_days), Some(returns_address), Some(ce), Some(cp))
-                if e.is_empty() =>
-            {
-                Ok(StoreTerms {
-                    display_name,
-                    currency,
-                    returns_window_days,
-                    returns_address,
-                    contact_email: ce,
-                    contact_phone: cp,
-                })
-            }
+            (
+                Some(display_name),
+                Some(currency),
+                Some(returns_window_days),
+                Some(returns_address),
+                Some(ce),
+                Some(cp),
+            ) if e.is_empty() => Ok(StoreTerms {
+                display_name,
+                currency,
+                returns_window_days,
+                returns_address,
+                contact_email: ce,
+                contact_phone: cp,
+            }),
             _ => Err(e),
         }
     }
@@ -305,6 +311,45 @@ pub struct ConsumerForm {
     pub password: String,
     /// Country of residence, ISO 3166-1 alpha-2: shipping and (later) duties follow it.
     pub country: String,
+}
+
+/// Where a consumer's parcel goes; the country is the consumer's country of residence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipTo {
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+    pub country: CountryCode,
+}
+
+/// A delivery address as typed (the country is not typed: it is the consumer's).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ShipToForm {
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+}
+
+impl ShipToForm {
+    pub fn validate(&self, country: CountryCode) -> Result<ShipTo, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let name = required_text(&mut e, "ship_to.name", &self.name, 100);
+        let street = required_text(&mut e, "ship_to.street", &self.street, 200);
+        let city = required_text(&mut e, "ship_to.city", &self.city, 100);
+        let postal_code = self.postal_code.trim().to_string();
+        if postal_code.chars().count() > 20 {
+            e.push("ship_to.postal_code", "too_long", "ship_to.postal_code must be at most 20 characters");
+        }
+        match (name, street, city) {
+            (Some(name), Some(street), Some(city)) if e.is_empty() => {
+                Ok(ShipTo { name, street, city, postal_code, country })
+            }
+            _ => Err(e),
+        }
+    }
 }
 
 /// A validated quantity for a cart line: a whole number of units above zero.

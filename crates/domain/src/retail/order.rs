@@ -141,7 +141,9 @@ pub enum ConsumerOrderError {
     NotAllowed { status: &'static str, event: &'static str, allowed: Vec<&'static str> },
     #[error("only the {} may send '{event}'", .allowed.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" or "))]
     WrongParty { event: &'static str, allowed: Vec<RetailParty> },
-    #[error("the returns window closed on {deadline} ({days} days after delivery); a return can no longer be requested")]
+    #[error(
+        "the returns window closed on {deadline} ({days} days after delivery); a return can no longer be requested"
+    )]
     ReturnWindowClosed { deadline: time::Date, days: u32 },
     #[error("the returns window is open until {deadline}; the order completes after that date")]
     ReturnWindowOpen { deadline: time::Date },

@@ -67,8 +67,9 @@ pub enum DutiesAndTaxesQuote {
     Included { amount: Money, basis: String },
 }
 
-/// The seam the customs work implements: assesses duties and taxes for a parcel.
-pub trait DutiesAndTaxes {
+/// The seam the customs work implements: assesses duties and taxes for a parcel. Send and
+/// Sync because the server holds one across requests.
+pub trait DutiesAndTaxes: Send + Sync {
     fn assess(&self, request: &LandedCostRequest<'_>) -> DutiesAndTaxesQuote;
 }
 
@@ -151,7 +152,7 @@ mod tests {
     fn full_price_adds_shipping_and_states_duties_not_included() {
         let l = line(1250, 3, "SGD");
         assert_eq!(l.line_total.to_string(), "SGD 37.50");
-        let goods = goods_total(&[l.clone()]).expect("sum").expect("some");
+        let goods = goods_total(std::slice::from_ref(&l)).expect("sum").expect("some");
         let ship = Money::from_minor_units(800, cur("SGD"));
         let req = LandedCostRequest {
             destination: "DE".parse().expect("de"),

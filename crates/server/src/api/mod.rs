@@ -10,6 +10,7 @@ pub mod operator;
 pub mod orders;
 pub mod organizations;
 pub mod reference;
+pub mod retail;
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -35,7 +36,8 @@ use utoipa_axum::routes;
         (name = "operator", description = "The platform operator's verification queue"),
         (name = "reference", description = "Countries, currencies, Incoterms, UN/LOCODE, HS"),
         (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
-        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger")
+        (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
+        (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
 )]
 struct ApiDoc;
@@ -115,6 +117,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::evidence))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
+        .routes(routes!(retail::sign_up))
+        .routes(routes!(retail::me))
+        .routes(routes!(retail::open_store, retail::list_stores))
+        .routes(routes!(retail::get_store))
+        .routes(routes!(retail::add_offer))
+        .routes(routes!(retail::update_offer, retail::withdraw_offer))
+        .routes(routes!(retail::add_shipping_option))
+        .routes(routes!(retail::get_cart))
+        .routes(routes!(retail::add_to_cart))
+        .routes(routes!(retail::set_cart_line, retail::remove_cart_line))
+        .routes(routes!(retail::checkout))
+        .routes(routes!(retail::list_consumer_orders))
+        .routes(routes!(retail::get_consumer_order))
+        .routes(routes!(retail::consumer_order_event))
 }
 
 /// `/readyz`: ready when the database answers.
