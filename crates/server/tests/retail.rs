@@ -551,3 +551,31 @@ async fn a_retried_checkout_makes_no_second_order_and_takes_stock_once() {
     assert_eq!(count(&app.store, "consumer_orders").await, 2);
     assert_eq!(stock_of(&app, &spice.store, &spice.offers[1]).await, 9);
 }
+
+#[tokio::test]
+async fn the_demo_consumer_can_shop_at_the_demo_spice_store() {
+    let app = TestApp::spawn().await;
+    tradewind_server::demo::seed(&app.store).await.expect("demo data");
+    let sam = app.login(tradewind_server::demo::DEMO_CONSUMER, tradewind_server::demo::DEMO_PASSWORD).await;
+    let stores = json_of(sam.get("/api/v1/stores").await, StatusCode::OK).await;
+    let shop = stores["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["display_name"] == "Lion City Spice shop")
+        .expect("the demo store")
+        .clone();
+    assert_eq!(shop["returns_window_days"], 30);
+    let front =
+        json_of(sam.get(&format!("/api/v1/stores/{}", shop["id"].as_str().expect("id"))).await, StatusCode::OK).await;
+    let offers = front["offers"].as_array().expect("offers");
+    assert_eq!(offers.len(), 2);
+    assert_eq!(
+        money(&offers[0]["delivered_prices"][0]["total"]),
+        Decimal::new(3290, 2),
+        "14.90 + 18.00 air mail to DE"
+    );
+    json_of(add(&sam, offers[0]["id"].as_str().expect("id"), 1).await, StatusCode::OK).await;
+    let cart = json_of(sam.get("/api/v1/cart").await, StatusCode::OK).await;
+    assert_eq!(cart["ready_to_check_out"], true, "{cart}");
+}
