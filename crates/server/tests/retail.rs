@@ -579,3 +579,40 @@ async fn the_demo_consumer_can_shop_at_the_demo_spice_store() {
     let cart = json_of(sam.get("/api/v1/cart").await, StatusCode::OK).await;
     assert_eq!(cart["ready_to_check_out"], true, "{cart}");
 }
+
+#[tokio::test]
+async fn a_seller_reprices_and_restocks_and_the_consumer_profile_is_its_own() {
+    let app = TestApp::spawn().await;
+    let spice =
+        seller(&app, "Lion City Spice Pte Ltd", "SG", "201912345K", "spice@sg.example", ["12.50", "4.00"]).await;
+    let sam = consumer(&app, "sam@consumer.example", "FR").await;
+    let me = json_of(sam.get("/api/v1/consumers/me").await, StatusCode::OK).await;
+    assert_eq!(me["consumer"]["country"], "FR");
+    assert_eq!(me["user"]["email"], "sam@consumer.example");
+    assert_problem(spice.session.get("/api/v1/consumers/me").await, StatusCode::CONFLICT, None).await;
+
+    let path = format!("/api/v1/stores/{}/offers/{}", spice.store, spice.offers[0]);
+    let put = |body: Value| {
+        spice.session.client.put(app.url(&path)).header("x-csrf-token", &spice.session.csrf).json(&body).send()
+    };
+    let changed = json_of(put(json!({"unit_price": "11.00", "stock": 2})).await.expect("put"), StatusCode::OK).await;
+    assert_eq!(money(&changed["unit_price"]), Decimal::new(1100, 2));
+    assert_eq!(changed["stock"], 2);
+    assert_problem(
+        put(json!({"unit_price": "11.001", "stock": 2})).await.expect("put"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("unit_price"),
+    )
+    .await;
+    assert_problem(
+        put(json!({"unit_price": "11.00", "stock": -5})).await.expect("put"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("stock"),
+    )
+    .await;
+    // The cart follows the new price; only the stock on hand can be bought.
+    assert_problem(add(&sam, &spice.offers[0], 3).await, StatusCode::UNPROCESSABLE_ENTITY, Some("quantity")).await;
+    let cart = json_of(add(&sam, &spice.offers[0], 2).await, StatusCode::OK).await;
+    assert_eq!(money(&cart["sellers"][0]["goods_total"]), Decimal::new(2200, 2));
+    assert_eq!(money(&cart["sellers"][0]["shipping_options"][0]["total"]), Decimal::new(3000, 2), "22.00 + 8.00 to FR");
+}
