@@ -616,3 +616,79 @@ async fn a_seller_reprices_and_restocks_and_the_consumer_profile_is_its_own() {
     assert_eq!(money(&cart["sellers"][0]["goods_total"]), Decimal::new(2200, 2));
     assert_eq!(money(&cart["sellers"][0]["shipping_options"][0]["total"]), Decimal::new(3000, 2), "22.00 + 8.00 to FR");
 }
+
+/// The value of the hidden input `name` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_shop_pages_show_the_full_price_take_one_checkout_and_confirm_the_returns_terms() {
+    let app = TestApp::spawn().await;
+    let spice =
+        seller(&app, "Lion City Spice Pte Ltd", "SG", "201912345K", "spice@sg.example", ["12.50", "4.00"]).await;
+    let sam = consumer(&app, "sam@consumer.example", "DE").await;
+
+    let front = sam.get(&format!("/stores/{}", spice.store)).await;
+    assert_eq!(front.status(), StatusCode::OK);
+    let html = front.text().await.expect("html");
+    assert!(html.contains("201912345K") && html.contains("14 days of delivery"), "seller identity and returns");
+    assert!(html.contains("SGD 20.50 with Tracked air"), "one unit delivered to DE: 12.50 + 8.00");
+
+    let added = sam
+        .client
+        .post(app.url("/cart"))
+        .form(&[("csrf_token", sam.csrf.as_str()), ("offer_id", spice.offers[0].as_str()), ("quantity", "2")])
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(added.status(), StatusCode::OK, "redirected to the cart");
+    let cart = added.text().await.expect("html");
+    assert!(cart.contains("Added to your cart.") && cart.contains("SGD 33.00 with Tracked air"), "25.00 + 8.00");
+    let zh = sam.get("/cart?lang=zh").await.text().await.expect("html");
+    assert!(zh.contains("购物车") && zh.contains("暂不含进口关税"), "the cart in Chinese");
+
+    let key = hidden(&cart, "idempotency_key");
+    let field = format!("shipping.{}", spice.store);
+    let form = [
+        ("csrf_token", sam.csrf.as_str()),
+        ("idempotency_key", key.as_str()),
+        ("store", spice.store.as_str()),
+        (field.as_str(), spice.option_eu.as_str()),
+        ("ship_to.name", "Sam Consumer"),
+        ("ship_to.street", "Hauptstrasse 1"),
+        ("ship_to.city", "Berlin"),
+        ("ship_to.postal_code", "10115"),
+    ];
+    let placed = sam.client.post(app.url("/checkout?lang=en")).form(&form).send().await.expect("checkout");
+    assert_eq!(placed.status(), StatusCode::OK);
+    let confirmation_url = placed.url().path().to_string();
+    assert!(confirmation_url.starts_with("/checkout/"), "{confirmation_url}");
+    let page = placed.text().await.expect("html");
+    assert!(page.contains("Order confirmation") && page.contains("SGD 33.00"), "total on the confirmation");
+    assert!(page.contains("within 14 days of delivery") && page.contains("201912345K"), "returns terms and seller");
+    // The same form again (a double submit) shows the same checkout and orders nothing more.
+    let again = sam.client.post(app.url("/checkout")).form(&form).send().await.expect("again");
+    assert_eq!(again.url().path(), confirmation_url);
+    assert_eq!(count(&app.store, "consumer_orders").await, 1);
+    assert_eq!(stock_of(&app, &spice.store, &spice.offers[0]).await, 8);
+    // Another consumer cannot open this confirmation.
+    let kim = consumer(&app, "kim@consumer.example", "DE").await;
+    assert_eq!(kim.get(&confirmation_url).await.status(), StatusCode::NOT_FOUND);
+    // An empty cart cannot be checked out: the cart page says why.
+    let form2 = [
+        ("csrf_token", kim.csrf.as_str()),
+        ("idempotency_key", "k-web-2"),
+        ("ship_to.name", "Kim"),
+        ("ship_to.street", "Rue 1"),
+        ("ship_to.city", "Paris"),
+    ];
+    let refused = kim.client.post(app.url("/checkout")).form(&form2).send().await.expect("refused");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("html").contains("your cart is empty"));
+}

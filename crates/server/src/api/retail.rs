@@ -48,7 +48,7 @@ fn today() -> time::Date {
 }
 
 /// The caller's consumer profile, or a clear refusal for company and operator accounts.
-async fn consumer_of(state: &AppState, user: &CurrentUser) -> Result<Consumer, ApiError> {
+pub(crate) async fn consumer_of(state: &AppState, user: &CurrentUser) -> Result<Consumer, ApiError> {
     let found = if user.is_consumer { state.store.consumer(&user.user.id).await? } else { None };
     found.ok_or_else(|| {
         ApiError::Refused(
@@ -376,7 +376,7 @@ pub struct CartView {
     pub ready_to_check_out: bool,
 }
 
-async fn cart_view(state: &AppState, consumer: &Consumer) -> Result<CartView, ApiError> {
+pub(crate) async fn cart_view(state: &AppState, consumer: &Consumer) -> Result<CartView, ApiError> {
     let items = state.store.cart(&consumer.user_id).await?;
     let mut by_store: BTreeMap<String, Vec<tradewind_store::CartItem>> = BTreeMap::new();
     for i in items {
@@ -542,7 +542,7 @@ pub struct ConsumerOrderView {
     pub allowed_events: Vec<&'static str>,
 }
 
-fn order_view(order: ConsumerOrder, your_side: RetailParty) -> ConsumerOrderView {
+pub(crate) fn order_view(order: ConsumerOrder, your_side: RetailParty) -> ConsumerOrderView {
     let deadline = order.returns_deadline();
     let expected = order.expected_returns_deadline();
     let id = &order.seller_identity;
