@@ -17,6 +17,7 @@ pub mod marketplace;
 pub mod money;
 pub mod organization;
 pub mod reference;
+pub mod retail;
 pub mod validation;
 pub mod webhook;
 

@@ -70,7 +70,13 @@ pub enum Credential {
 pub struct CurrentUser {
     pub user: User,
     pub credential: Credential,
+    /// A consumer account (no company): company endpoints refuse it with a clear problem.
+    pub is_consumer: bool,
 }
+
+/// What a consumer calling a company endpoint is told.
+pub const CONSUMER_ON_COMPANY_ENDPOINT: &str = "this is for company accounts and you are signed in as a consumer: \
+     consumers shop through /api/v1/stores, /api/v1/cart, /api/v1/checkout and /api/v1/consumer-orders";
 
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
@@ -78,6 +84,9 @@ impl CurrentUser {
     }
     /// The user's company, or 404 for accounts without one (operators).
     pub fn organization_id(&self) -> Result<&str, ApiError> {
+        if self.is_consumer {
+            return Err(ApiError::Refused(CONSUMER_ON_COMPANY_ENDPOINT.into()));
+        }
         self.user.organization_id.as_deref().ok_or(ApiError::NotFound)
     }
     pub fn require_admin(&self) -> Result<&str, ApiError> {
@@ -109,14 +118,26 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Curr
         let value = h.to_str().map_err(|_| ApiError::Unauthenticated)?;
         let token = value.strip_prefix("Bearer ").ok_or(ApiError::Unauthenticated)?.trim();
         let user = state.store.find_token_user(&secret_hash(token)).await?.ok_or(ApiError::Unauthenticated)?;
-        return Ok(Some(CurrentUser { user, credential: Credential::Bearer }));
+        let is_consumer = is_consumer(state, &user).await?;
+        return Ok(Some(CurrentUser { user, credential: Credential::Bearer, is_consumer }));
     }
     let jar = CookieJar::from_headers(&parts.headers);
     let Some(cookie) = jar.get(SESSION_COOKIE) else { return Ok(None) };
     match state.store.find_session(&secret_hash(cookie.value())).await? {
-        Some((user, csrf_token)) => Ok(Some(CurrentUser { user, credential: Credential::Session { csrf_token } })),
+        Some((user, csrf_token)) => {
+            let is_consumer = is_consumer(state, &user).await?;
+            Ok(Some(CurrentUser { user, credential: Credential::Session { csrf_token }, is_consumer }))
+        }
         None => Ok(None),
     }
+}
+
+/// Only accounts without a company can be consumers, so company users cost no lookup.
+async fn is_consumer(state: &AppState, user: &User) -> Result<bool, ApiError> {
+    if user.organization_id.is_some() || user.is_operator {
+        return Ok(false);
+    }
+    Ok(state.store.consumer(&user.id).await?.is_some())
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

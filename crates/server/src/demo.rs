@@ -10,6 +10,8 @@ use tradewind_store::{Actor, NewUser, Store};
 /// real use.
 pub const DEMO_PASSWORD: &str = "tradewind-demo";
 pub const DEMO_OPERATOR: &str = "operator@tradewind.example";
+/// A consumer living in Germany, for the Singapore spice company's store.
+pub const DEMO_CONSUMER: &str = "sam@consumer.example";
 
 struct DemoCompany {
     legal_name: &'static str,
@@ -93,6 +95,7 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
     for c in COMPANIES {
         logins.push((c.admin_email.to_string(), format!("admin of {}", c.legal_name)));
     }
+    logins.push((DEMO_CONSUMER.to_string(), "consumer in Germany (shops at the Lion City Spice store)".to_string()));
     if store.count_organizations().await.map_err(|e| e.to_string())? > 0 {
         return Ok(logins);
     }
@@ -130,12 +133,73 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
             .map_err(|e| e.to_string())?;
         store.change_verification(&org.id, VerificationEvent::Verify, &op_actor).await.map_err(|e| e.to_string())?;
         let actor = Actor::user(&user.id, Some(&org.id));
+        let mut product_ids = Vec::new();
         for (title, description, hs) in c.products {
             let listing = demo_listing(title, description, hs, c.country)?;
-            store.create_product(&actor, &org.id, &listing).await.map_err(|e| e.to_string())?;
+            product_ids.push(store.create_product(&actor, &org.id, &listing).await.map_err(|e| e.to_string())?.id);
+        }
+        if c.country == "SG" {
+            demo_store(store, &actor, &org, &product_ids).await?;
         }
     }
+    let germany = "DE".parse().map_err(|e| format!("demo consumer country: {e}"))?;
+    store
+        .create_consumer(
+            &NewUser { email: DEMO_CONSUMER.into(), name: "Sam Fischer".into(), password_hash: hash },
+            germany,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(logins)
+}
+
+/// The Singapore spice company's consumer store: its products at retail prices in SGD,
+/// a local courier and tracked air mail to Germany, France and the United States.
+async fn demo_store(
+    store: &Store,
+    actor: &Actor,
+    org: &tradewind_store::Organization,
+    products: &[String],
+) -> Result<(), String> {
+    use rust_decimal::Decimal;
+    use tradewind_domain::retail::{OfferForm, ShippingOptionForm, StoreForm};
+    let terms = StoreForm {
+        display_name: "Lion City Spice shop".into(),
+        currency: "SGD".into(),
+        returns_window_days: Some(30),
+        returns_address: "Returns, 10 Pasir Panjang Road, Singapore 117438".into(),
+        contact_email: "shop@lioncityspice.example".into(),
+        contact_phone: "+65 6000 1234".into(),
+    }
+    .validate()
+    .map_err(|e| format!("demo store: {e:?}"))?;
+    let shop = store.open_store(actor, org, &terms).await.map_err(|e| e.to_string())?;
+    for (product_id, cents) in products.iter().zip([1490, 2250]) {
+        let offer = OfferForm {
+            product_id: product_id.clone(),
+            unit_price: Some(Decimal::new(cents, 2)),
+            currency: None,
+            stock: Some(200),
+        }
+        .validate(terms.currency)
+        .map_err(|e| format!("demo offer: {e:?}"))?;
+        store.add_offer(actor, &org.id, &shop.id, &offer).await.map_err(|e| e.to_string())?;
+    }
+    let options: [(&str, &[&str], i64, i64); 2] =
+        [("Local courier", &["SG"], 400, 2), ("Tracked air mail", &["DE", "FR", "US"], 1800, 10)];
+    for (name, destinations, cents, days) in options {
+        let option = ShippingOptionForm {
+            name: name.into(),
+            destinations: destinations.iter().map(|d| d.to_string()).collect(),
+            price: Some(Decimal::new(cents, 2)),
+            currency: None,
+            delivery_days: Some(days),
+        }
+        .validate(terms.currency)
+        .map_err(|e| format!("demo shipping option: {e:?}"))?;
+        store.add_shipping_option(actor, &org.id, &shop.id, &option).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// A demo listing: two price tiers in US dollars, a plausible MOQ and capacity.

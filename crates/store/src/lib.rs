@@ -15,6 +15,7 @@ mod model;
 mod orders;
 mod organizations;
 pub mod reference;
+mod retail;
 mod users;
 mod webhooks;
 
@@ -24,6 +25,7 @@ pub use marketplace::*;
 pub use model::*;
 pub use orders::*;
 pub use organizations::OrganizationFilter;
+pub use retail::*;
 pub use webhooks::*;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -11,6 +11,7 @@ pub mod orders;
 pub mod organizations;
 pub mod payments;
 pub mod reference;
+pub mod retail;
 pub mod webhooks;
 
 use crate::AppState;
@@ -39,7 +40,8 @@ use utoipa_axum::routes;
         (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
         (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
         (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release"),
-        (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery")
+        (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
+        (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
 )]
 struct ApiDoc;
@@ -132,6 +134,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
+        .routes(routes!(retail::sign_up))
+        .routes(routes!(retail::me))
+        .routes(routes!(retail::open_store, retail::list_stores))
+        .routes(routes!(retail::get_store))
+        .routes(routes!(retail::add_offer))
+        .routes(routes!(retail::update_offer, retail::withdraw_offer))
+        .routes(routes!(retail::add_shipping_option))
+        .routes(routes!(retail::get_cart))
+        .routes(routes!(retail::add_to_cart))
+        .routes(routes!(retail::set_cart_line, retail::remove_cart_line))
+        .routes(routes!(retail::checkout))
+        .routes(routes!(retail::list_consumer_orders))
+        .routes(routes!(retail::get_consumer_order))
+        .routes(routes!(retail::consumer_order_event))
 }
 
 /// `/readyz`: ready when the database answers.

@@ -17,6 +17,7 @@ mod marketplace;
 mod operator;
 mod orders;
 mod page;
+mod store;
 
 use crate::AppState;
 use axum::Router;
@@ -70,6 +71,10 @@ pub fn router() -> Router<AppState> {
         .route("/company/blocks/{id}/unblock", post(inquiries::unblock))
         .route("/operator/reports", get(inquiries::reports))
         .route("/operator/reports/{id}/decision", post(inquiries::decide))
+        .route("/stores/{id}", get(store::front))
+        .route("/cart", get(store::cart).post(store::add))
+        .route("/checkout", post(store::checkout))
+        .route("/checkout/{id}", get(store::confirmation))
         .route("/assets/tradewind.css", get(stylesheet))
         .layer(middleware::from_fn(page::web_layer))
 }
