@@ -10,6 +10,7 @@ mod assessments;
 pub mod audit;
 mod blobs;
 mod inquiries;
+mod logistics;
 mod marketplace;
 mod model;
 mod orders;
@@ -19,6 +20,7 @@ mod users;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
 pub use inquiries::*;
+pub use logistics::*;
 pub use marketplace::*;
 pub use model::*;
 pub use orders::*;

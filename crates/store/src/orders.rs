@@ -310,7 +310,11 @@ impl Store {
         Ok(Page::from_rows(items, limit, |o| o.id.clone()))
     }
 
-    async fn order_in(tx: &mut crate::audit::AuditedTx, organization_id: &str, id: &str) -> Result<OrderRecord> {
+    pub(crate) async fn order_in(
+        tx: &mut crate::audit::AuditedTx,
+        organization_id: &str,
+        id: &str,
+    ) -> Result<OrderRecord> {
         let row = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND (buyer_org = $2 OR seller_org = $2)"
         ))
@@ -322,7 +326,7 @@ impl Store {
         order_from_row(&row)
     }
 
-    async fn save_status(tx: &mut crate::audit::AuditedTx, o: &OrderRecord) -> Result<()> {
+    pub(crate) async fn save_status(tx: &mut crate::audit::AuditedTx, o: &OrderRecord) -> Result<()> {
         sqlx::query("UPDATE orders SET status = $1, state = $2, updated_at = $3 WHERE id = $4")
             .bind(o.order.status.label())
             .bind(json_text(&o.order.status)?)
