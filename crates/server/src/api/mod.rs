@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod disputes;
 pub mod inquiries;
+pub mod logistics;
 pub mod marketplace;
 pub mod operator;
 pub mod orders;
@@ -29,6 +30,7 @@ use utoipa_axum::routes;
     info(title = "tradewind API", description = "A single window for cross-border trade."),
     components(schemas(crate::problem::Problem)),
     tags(
+        (name = "logistics", description = "Carriers and SCACs, rate cards, freight quotes, shipments, DCSA tracking events, signed carrier webhooks, proof of delivery"),
         (name = "accounts", description = "Sign-up, login, sessions, API tokens, invitations"),
         (name = "assessments", description = "Paperless-trade readiness: questionnaire, answers, score, action plan, report"),
         (name = "organizations", description = "E-registration, company profile, evidence, audit trail"),
@@ -115,6 +117,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::evidence))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
+        .routes(routes!(logistics::register_carrier, logistics::my_carrier))
+        .routes(routes!(logistics::rotate_webhook_secret))
+        .routes(routes!(logistics::publish_rate_card, logistics::list_rate_cards))
+        .routes(routes!(logistics::update_rate_card))
+        .routes(routes!(logistics::shipping_quotes))
+        .routes(routes!(logistics::book_shipment, logistics::order_shipments))
+        .routes(routes!(logistics::list_shipments))
+        .routes(routes!(logistics::get_shipment))
+        .routes(routes!(logistics::confirm_shipment))
+        .routes(routes!(logistics::post_events))
+        .routes(routes!(logistics::proof_of_delivery))
+        .routes(routes!(logistics::carrier_webhook))
 }
 
 /// `/readyz`: ready when the database answers.
