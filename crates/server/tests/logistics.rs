@@ -525,6 +525,37 @@ async fn only_the_shipments_carrier_reports_and_a_third_company_sees_nothing() {
     // Its own carrier sees the shipment; the buyer sees it too.
     json_of(carrier.session.get(&format!("/api/v1/shipments/{sid}")).await, StatusCode::OK).await;
     json_of(buyer.get(&format!("/api/v1/shipments/{sid}")).await, StatusCode::OK).await;
+    // A second booking before the goods leave; then the first shipment departs (which ships
+    // the order) and nobody can cancel it any more, while the buyer cancels the second one
+    // and the carrier then cannot confirm it.
+    let res = j.seller.post(&format!("/api/v1/orders/{order}/shipments"), &sea_booking(&j.sea_card)).await;
+    let second = json_of(res, StatusCode::CREATED).await;
+    let second = second["id"].as_str().expect("id");
+    json_of(carrier.session.post(&format!("/api/v1/shipments/{sid}/events"), &ev).await, StatusCode::OK).await;
+    assert_problem(
+        buyer.post(&format!("/api/v1/shipments/{sid}/cancel"), &json!({})).await,
+        StatusCode::CONFLICT,
+        None,
+    )
+    .await;
+    let res = j.seller.post(&format!("/api/v1/orders/{order}/shipments"), &sea_booking(&j.sea_card)).await;
+    let e = assert_problem(res, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("is shipped"), "{e}");
+    assert_problem(
+        third.post(&format!("/api/v1/shipments/{second}/cancel"), &json!({})).await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    let c = json_of(buyer.post(&format!("/api/v1/shipments/{second}/cancel"), &json!({})).await, StatusCode::OK).await;
+    assert_eq!(c["status"], "cancelled");
+    assert!(notification_kinds(&carrier.session).await.contains(&"shipment_cancelled".to_string()));
+    let res = carrier
+        .session
+        .post(&format!("/api/v1/shipments/{second}/confirm"), &json!({"containers": ["CSQU3054383"]}))
+        .await;
+    let e = assert_problem(res, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("cancelled"), "{e}");
     // Rate cards need a signed-in user.
     assert_problem(app.anonymous().get("/api/v1/rate-cards").await, StatusCode::UNAUTHORIZED, None).await;
 }

@@ -648,6 +648,46 @@ impl Store {
         Ok(s)
     }
 
+    /// The carrier or either party of the order calls off a booking that has not left yet;
+    /// the others are told.
+    pub async fn cancel_shipment(&self, actor: &Actor, organization_id: &str, id: &str) -> Result<ShipmentRecord> {
+        let mut tx = self.begin_audited().await?;
+        let row = sqlx::query(&format!(
+            "{SHIPMENT_SELECT} WHERE s.id = $1 AND (s.carrier_org = $2 OR s.buyer_org = $2 OR s.seller_org = $2)"
+        ))
+        .bind(id)
+        .bind(organization_id)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let mut s = shipment_from_row(&row)?;
+        let from = s.status.label();
+        s.status = s.status.apply(ShipmentEvent::Cancel).map_err(refused)?;
+        s.updated_at = now_text();
+        save_shipment(&mut tx, &s).await?;
+        for org in [&s.carrier_org, &s.buyer_org, &s.seller_org] {
+            if org != organization_id {
+                notify_in_tx(
+                    &mut tx,
+                    org,
+                    "shipment_cancelled",
+                    &format!("A shipment with carrier {} was cancelled", s.carrier_scac),
+                    json!({"shipment_id": s.id, "order_id": s.order_id}),
+                )
+                .await?;
+            }
+        }
+        tx.commit(
+            actor,
+            Some(organization_id),
+            "shipment.cancelled",
+            &format!("shipment:{id}"),
+            json!({"from": from, "to": s.status.label()}),
+        )
+        .await?;
+        Ok(s)
+    }
+
     /// The carrier reports tracking events (`source` is `api` or `webhook`). An event id
     /// already recorded for the shipment is accepted again without a second effect. An
     /// ACTual departure or load puts the shipment in transit and ships a funded order.

@@ -30,7 +30,8 @@ use sha2::Sha256;
 use tradewind_domain::logistics::rates::{ChargeableWeight, PackageForm, RateCardForm, validate_packages};
 use tradewind_domain::logistics::shipment::ProofOfDeliveryForm;
 use tradewind_domain::logistics::tracking::{TrackingEventForm, validate_events};
-use tradewind_domain::logistics::{ContainerNumber, Scac, TransportMode};
+use tradewind_domain::logistics::{ContainerNumber, LogisticsCodeError, Scac, TransportMode};
+use tradewind_domain::validation::CodedError;
 use tradewind_domain::{Locode, Money, ValidationErrors};
 use tradewind_store::{
     Actor, CarrierRecord, Delivery, EventsRecorded, RateCardRecord, ShipmentRecord, ShipmentTimeline,
@@ -84,13 +85,8 @@ pub async fn register_carrier(
     Json(body): Json<CarrierBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let org = user.require_admin()?.to_string();
-    let scac: Scac = ValidationErrors::new().check("scac", body.scac.parse()).ok_or_else(|| {
-        ApiError::field(
-            "scac",
-            "invalid_scac",
-            format!("'{}' is not a SCAC: use 2 to 4 letters, for example MAEU", body.scac),
-        )
-    })?;
+    let scac: Scac =
+        body.scac.parse().map_err(|e: LogisticsCodeError| ApiError::field("scac", e.code(), e.to_string()))?;
     let secret = new_secret("whsec_");
     let carrier = state.store.register_carrier(&user.actor(), &org, &scac, &secret).await?;
     Ok((StatusCode::CREATED, Json(with_secret(carrier, secret))))
@@ -374,6 +370,19 @@ pub async fn confirm_shipment(
     }
     e.into_result(())?;
     Ok(Json(state.store.confirm_shipment(&user.actor(), &org, &id, &containers).await?))
+}
+
+/// The carrier or either party of the order calls off a booking that is requested or
+/// confirmed (not once the goods have left).
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/cancel", tag = "logistics", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel_shipment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ShipmentRecord>, ApiError> {
+    let org = user.organization_id()?.to_string();
+    Ok(Json(state.store.cancel_shipment(&user.actor(), &org, &id).await?))
 }
 
 #[derive(Deserialize, Default)]

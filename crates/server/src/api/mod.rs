@@ -126,6 +126,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logistics::list_shipments))
         .routes(routes!(logistics::get_shipment))
         .routes(routes!(logistics::confirm_shipment))
+        .routes(routes!(logistics::cancel_shipment))
         .routes(routes!(logistics::post_events))
         .routes(routes!(logistics::proof_of_delivery))
         .routes(routes!(logistics::carrier_webhook))
