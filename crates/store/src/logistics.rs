@@ -732,7 +732,7 @@ impl Store {
         }
         if fresh.is_empty() {
             // Nothing new: write nothing (the transaction is dropped, rolled back).
-            let order = self.get_order(&s.buyer_org, &s.order_id).await?;
+            let order = Store::order_in(&mut tx, &s.buyer_org, &s.order_id).await?;
             return Ok(EventsRecorded {
                 shipment: s,
                 recorded,
