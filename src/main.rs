@@ -202,8 +202,17 @@ enum ImportCommand {
     Hs { file: PathBuf },
     /// UN/LOCODE from the official UNECE CSV files (one or more)
     Locode { files: Vec<PathBuf> },
-    /// Exchange rates from the European Central Bank's reference rate CSV (eurofxref.csv)
-    Fx { file: PathBuf },
+    /// Exchange rates: the European Central Bank's eurofxref XML (.xml) or CSV (a Date
+    /// header), or a plain `currency,rate` CSV against --base
+    Fx {
+        file: PathBuf,
+        /// The base currency of a plain CSV (units of each currency per one of this)
+        #[arg(long)]
+        base: Option<String>,
+        /// The date the plain CSV's rates are for [default: today]
+        #[arg(long)]
+        as_of: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,11 +345,26 @@ async fn main() -> Result<()> {
                     }
                     println!("imported {total} UN/LOCODE locations");
                 }
-                ImportCommand::Fx { file } => {
+                ImportCommand::Fx { file, base, as_of } => {
                     let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-                    let source = format!("ECB reference rates ({})", file.display());
-                    let rates = tradewind_domain::marketplace::FxRates::parse_ecb_csv(&text, &source)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    let rates = if text.trim_start().starts_with('<') {
+                        let source = format!("ECB reference rates ({})", file.display());
+                        tradewind_domain::deal::fx::parse_ecb_xml(&text, &source)
+                    } else if text.trim_start().to_ascii_lowercase().starts_with("date") {
+                        let source = format!("ECB reference rates ({})", file.display());
+                        tradewind_domain::marketplace::FxRates::parse_ecb_csv(&text, &source)
+                    } else {
+                        let Some(base) = base else {
+                            bail!(
+                                "{}: a plain currency,rate file needs --base (the currency the rates are against)",
+                                file.display()
+                            );
+                        };
+                        let base = base.parse().map_err(|e| anyhow::anyhow!("--base: {e}"))?;
+                        let as_of = as_of.unwrap_or_else(|| time::OffsetDateTime::now_utc().date().to_string());
+                        tradewind_domain::deal::fx::parse_plain_csv(&text, base, &as_of, &file.display().to_string())
+                    }
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                     let n = store.import_fx(&Actor::system(), &rates).await?;
                     println!("imported {n} exchange rates of {} against {}", rates.as_of, rates.base);
                 }

@@ -111,6 +111,22 @@ impl CurrencyCode {
     pub fn minor_units(&self) -> Option<u16> {
         self.0.exponent()
     }
+    /// The national currency of a country (EUR for Germany, SGD for Singapore): among the
+    /// currencies ISO 4217 lists for it, the one whose code starts with the country code,
+    /// else the first that is not a fund or precious-metal code.
+    pub fn of_country(country: &CountryCode) -> Option<CurrencyCode> {
+        use iso_currency::IntoEnumIterator;
+        let alpha2 = country.as_str();
+        let used: Vec<iso_currency::Currency> = iso_currency::Currency::iter()
+            .filter(|c| {
+                c.used_by().iter().any(|k| k.to_string().eq_ignore_ascii_case(alpha2) || format!("{k:?}") == alpha2)
+            })
+            .collect();
+        used.iter()
+            .find(|c| c.code().starts_with(alpha2) && !c.is_fund())
+            .or_else(|| used.iter().find(|c| c.exponent().is_some() && !c.is_fund() && !c.is_special()))
+            .map(|c| CurrencyCode(*c))
+    }
     pub fn all() -> Vec<CurrencyCode> {
         use iso_currency::IntoEnumIterator;
         let mut v: Vec<CurrencyCode> = iso_currency::Currency::iter().map(CurrencyCode).collect();

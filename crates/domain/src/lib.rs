@@ -13,6 +13,7 @@ pub mod audit;
 pub mod codes;
 pub mod deal;
 pub mod incoterm;
+pub mod logistics;
 pub mod marketplace;
 pub mod money;
 pub mod organization;

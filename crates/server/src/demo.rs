@@ -141,6 +141,9 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
         if c.country == "SG" {
             demo_store(store, &actor, &org, &product_ids).await?;
         }
+        if c.admin_email == DEMO_CARRIER_EMAIL {
+            demo_carrier(store, &actor, &org.id).await?;
+        }
     }
     let germany = "DE".parse().map_err(|e| format!("demo consumer country: {e}"))?;
     store
@@ -198,6 +201,49 @@ async fn demo_store(
         .validate(terms.currency)
         .map_err(|e| format!("demo shipping option: {e:?}"))?;
         store.add_shipping_option(actor, &org.id, &shop.id, &option).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The demo freight company, registered as carrier MBFF with two rate cards.
+const DEMO_CARRIER_EMAIL: &str = "amina@mombasafreight.example";
+
+/// Registers the demo carrier's SCAC (with a fresh webhook secret nobody is shown: rotate
+/// it to use webhooks) and publishes a sea card Mombasa → Hamburg and an air card
+/// Nairobi → Frankfurt.
+async fn demo_carrier(store: &Store, actor: &Actor, org: &str) -> Result<(), String> {
+    use rust_decimal::Decimal;
+    use tradewind_domain::logistics::rates::{RateCardForm, WeightBreakForm};
+    let scac = "MBFF".parse().map_err(|e| format!("demo SCAC: {e}"))?;
+    store.register_carrier(actor, org, &scac, &crate::auth::new_secret("whsec_")).await.map_err(|e| e.to_string())?;
+    let cards = [
+        ("KEMBA", "DEHAM", "sea", Decimal::new(35, 2), vec![(5000, Decimal::new(28, 2))], Decimal::from(150), 28),
+        (
+            "KENBO",
+            "DEFRA",
+            "air",
+            Decimal::new(450, 2),
+            vec![(100, Decimal::new(380, 2)), (500, Decimal::new(310, 2))],
+            Decimal::from(75),
+            3,
+        ),
+    ];
+    for (origin, destination, mode, price, breaks, minimum, days) in cards {
+        let form = RateCardForm {
+            origin: origin.into(),
+            destination: destination.into(),
+            mode: mode.into(),
+            currency: "USD".into(),
+            price_per_kg: Some(price),
+            weight_breaks: breaks
+                .into_iter()
+                .map(|(kg, p)| WeightBreakForm { min_kg: Some(Decimal::from(kg)), price_per_kg: Some(p) })
+                .collect(),
+            minimum_charge: Some(minimum),
+            transit_days: Some(days),
+        };
+        let card = form.validate().map_err(|e| format!("demo rate card: {e:?}"))?;
+        store.publish_rate_card(actor, org, &card).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -400,3 +400,80 @@ async fn concurrent_payments_with_different_keys_start_one_payment() {
     assert_eq!(balance(&l, "escrow"), Decimal::from(425));
     assert_entries_balance(&l);
 }
+
+#[tokio::test]
+async fn amendments_bind_only_when_both_sides_accept_and_rates_lock_at_agreement() {
+    let app = TestApp::spawn().await;
+    let (buyer, _) = app.register("Hanse Kaffee", "DE", "B1", "b@x.example").await;
+    let (seller, seller_org) = app.register("Pepper House", "VN", "S1", "s@x.example").await;
+    let (third, _) = app.register("Third Party", "KE", "T1", "t@x.example").await;
+    verify(&app, &seller_org).await;
+    let o = json_of(buyer.post("/api/v1/orders", &purchase_order(&seller_org)).await, StatusCode::CREATED).await;
+    let id = o["id"].as_str().expect("id").to_string();
+    assert!(o.get("fx_lock").is_none(), "no lock before agreement: {o}");
+    let amend = format!("/api/v1/orders/{id}/amendments");
+
+    // A draft is revised: the seller's change lapses the buyer's acceptance.
+    json_of(event(&buyer, &id, "accept").await, StatusCode::OK).await;
+    let mut po = purchase_order(&seller_org);
+    po["buyer"] = json!("");
+    po["seller"] = json!("");
+    po["lines"][0]["quantity"] = json!("120");
+    let r = json_of(seller.post(&amend, &po).await, StatusCode::OK).await;
+    assert_eq!(r["version"], 2);
+    assert_eq!(r["status"], json!({"status": "draft", "buyer_accepted": false, "seller_accepted": true}));
+    let o = json_of(event(&buyer, &id, "accept").await, StatusCode::OK).await;
+    assert_eq!(o["status"]["status"], "agreed");
+
+    // Agreement locks the total in each party's national currency (EUR for Germany, VND
+    // for Viet Nam) at the rate table of that moment.
+    let lock = &o["fx_lock"];
+    let conv: Vec<&str> = lock["conversions"]
+        .as_array()
+        .expect("conversions")
+        .iter()
+        .filter_map(|c| c["amount"]["currency"].as_str())
+        .collect();
+    assert_eq!(conv, ["EUR", "VND"], "{lock}");
+    assert!(lock["source"].as_str().expect("source").contains("demo"), "{lock}");
+    let vnd = dec(&lock["conversions"][1]["amount"]["amount"]);
+    assert_eq!(vnd.scale(), 0, "VND has no minor unit: {vnd}");
+
+    // An amendment by one party only changes nothing yet.
+    po["lines"][0]["quantity"] = json!("150");
+    let r = json_of(seller.post(&amend, &po).await, StatusCode::OK).await;
+    assert_eq!(r["version"], 2, "the binding version stays");
+    assert_eq!(r["pending_amendment"]["version"], 3);
+    assert_eq!(dec(&r["terms"]["lines"][0]["quantity"]), Decimal::from(120));
+    let e =
+        assert_problem(seller.post(&format!("{amend}/3/accept"), &json!({})).await, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("already accepted"), "{e}");
+    let e = assert_problem(buyer.post(&amend, &po).await, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("waiting for an answer"), "{e}");
+    assert_problem(buyer.post(&format!("{amend}/9/accept"), &json!({})).await, StatusCode::CONFLICT, None).await;
+    assert_problem(third.post(&format!("{amend}/3/accept"), &json!({})).await, StatusCode::NOT_FOUND, None).await;
+    assert_problem(third.post(&amend, &po).await, StatusCode::NOT_FOUND, None).await;
+    let r = json_of(buyer.post(&format!("{amend}/3/accept"), &json!({})).await, StatusCode::OK).await;
+    assert_eq!(r["version"], 3);
+    assert!(r["pending_amendment"].is_null());
+    assert_eq!(dec(&r["total"]["amount"]), Decimal::from(150) * Decimal::from_str("4.25").expect("d"));
+
+    // Once funded, the total may not change; a rejected amendment leaves the terms.
+    fund_through_bank(&buyer, &id).await;
+    po["lines"][0]["quantity"] = json!("10");
+    let e = assert_problem(buyer.post(&amend, &po).await, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("may not change the total"), "{e}");
+    let mut changed = po.clone();
+    changed["lines"][0]["quantity"] = json!("150");
+    changed["named_place"] = json!("VNHPH");
+    let r = json_of(buyer.post(&amend, &changed).await, StatusCode::OK).await;
+    assert_eq!(r["pending_amendment"]["version"], 4);
+    let r = json_of(seller.post(&format!("{amend}/4/reject"), &json!({})).await, StatusCode::OK).await;
+    assert!(r["pending_amendment"].is_null());
+    assert_eq!(r["terms"]["named_place"], purchase_order(&seller_org)["named_place"]);
+    // Bad terms are refused by field.
+    let mut bad = po.clone();
+    bad["lines"][0]["quantity"] = json!("-1");
+    assert_problem(buyer.post(&amend, &bad).await, StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].quantity")).await;
+    assert!(app.store.verify_audit().await.expect("audit").fault.is_none());
+}

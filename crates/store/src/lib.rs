@@ -10,6 +10,7 @@ mod assessments;
 pub mod audit;
 mod blobs;
 mod inquiries;
+mod logistics;
 mod marketplace;
 mod model;
 mod orders;
@@ -21,6 +22,7 @@ mod webhooks;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
 pub use inquiries::*;
+pub use logistics::*;
 pub use marketplace::*;
 pub use model::*;
 pub use orders::*;

@@ -12,13 +12,16 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tradewind_domain::Money;
+use tradewind_domain::deal::fx::FxLock;
 use tradewind_domain::deal::ledger::{self, Account, FeeRate, JournalEntry, Ledger, Posting, Side};
 use tradewind_domain::deal::order::{DeliveryWindow, Order, OrderEvent, OrderLine, OrderTerms};
 use tradewind_domain::deal::{OrderId, Party, PartyId};
 
+mod amendments;
 mod disputes;
 mod payments;
 mod payouts;
+pub use amendments::AmendmentAnswer;
 pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
 pub use payments::*;
 pub use payouts::*;
@@ -42,6 +45,10 @@ pub struct OrderRecord {
     pub quote_id: Option<String>,
     #[serde(flatten)]
     pub order: Order,
+    /// The order total in each party's national currency at the rates of the moment both
+    /// sides agreed (absent before agreement, or when no rate table quotes them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx_lock: Option<FxLock>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -118,12 +125,14 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| corrupt(what, e))
 }
 
-const ORDER_COLUMNS: &str = "id, quote_id, terms, state, version, created_at, updated_at";
+const ORDER_COLUMNS: &str = "id, quote_id, terms, state, version, fx_lock, pending_amendment, created_at, updated_at";
 
 fn order_from_row(r: &AnyRow) -> Result<OrderRecord> {
     let terms: String = r.try_get("terms")?;
     let state: String = r.try_get("state")?;
     let version: i64 = r.try_get("version")?;
+    let fx_lock: Option<String> = r.try_get("fx_lock")?;
+    let pending: Option<String> = r.try_get("pending_amendment")?;
     Ok(OrderRecord {
         id: r.try_get("id")?,
         quote_id: r.try_get("quote_id")?,
@@ -131,8 +140,9 @@ fn order_from_row(r: &AnyRow) -> Result<OrderRecord> {
             terms: from_json("order terms", &terms)?,
             version: u32::try_from(version).map_err(|e| corrupt("order version", e))?,
             status: from_json("order status", &state)?,
-            pending_amendment: None,
+            pending_amendment: pending.map(|p| from_json("pending amendment", &p)).transpose()?,
         },
+        fx_lock: fx_lock.map(|l| from_json("fx lock", &l)).transpose()?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -314,7 +324,11 @@ impl Store {
         Ok(Page::from_rows(items, limit, |o| o.id.clone()))
     }
 
-    async fn order_in(tx: &mut crate::audit::AuditedTx, organization_id: &str, id: &str) -> Result<OrderRecord> {
+    pub(crate) async fn order_in(
+        tx: &mut crate::audit::AuditedTx,
+        organization_id: &str,
+        id: &str,
+    ) -> Result<OrderRecord> {
         let row = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND (buyer_org = $2 OR seller_org = $2)"
         ))
@@ -326,14 +340,63 @@ impl Store {
         order_from_row(&row)
     }
 
-    async fn save_status(tx: &mut crate::audit::AuditedTx, o: &OrderRecord) -> Result<()> {
-        sqlx::query("UPDATE orders SET status = $1, state = $2, updated_at = $3 WHERE id = $4")
+    pub(crate) async fn save_status(tx: &mut crate::audit::AuditedTx, o: &OrderRecord) -> Result<()> {
+        // A closing order drops its pending amendment, so that is saved with the status.
+        sqlx::query("UPDATE orders SET status = $1, state = $2, pending_amendment = $3, updated_at = $4 WHERE id = $5")
             .bind(o.order.status.label())
             .bind(json_text(&o.order.status)?)
+            .bind(o.order.pending_amendment.as_ref().map(json_text).transpose()?)
             .bind(&o.updated_at)
             .bind(&o.id)
             .execute(&mut *tx.tx)
             .await?;
+        Ok(())
+    }
+
+    /// Saves everything an amendment or a revision changes: terms, version, status and the
+    /// pending amendment.
+    pub(crate) async fn save_terms(tx: &mut crate::audit::AuditedTx, o: &OrderRecord) -> Result<()> {
+        sqlx::query("UPDATE orders SET terms = $1, version = $2, state = $3, status = $4, pending_amendment = $5, updated_at = $6 WHERE id = $7")
+            .bind(json_text(&o.order.terms)?)
+            .bind(i64::from(o.order.version))
+            .bind(json_text(&o.order.status)?)
+            .bind(o.order.status.label())
+            .bind(o.order.pending_amendment.as_ref().map(json_text).transpose()?)
+            .bind(&o.updated_at)
+            .bind(&o.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The order total in each party's national currency at `rates`, saved on the order.
+    async fn lock_rates(
+        tx: &mut crate::audit::AuditedTx,
+        o: &mut OrderRecord,
+        rates: &tradewind_domain::marketplace::FxRates,
+    ) -> Result<()> {
+        let total = o.order.terms.total().map_err(|e| corrupt("order total", e))?;
+        let mut targets = Vec::new();
+        for party in [&o.order.terms.buyer, &o.order.terms.seller] {
+            let country: Option<String> = sqlx::query("SELECT country FROM organizations WHERE id = $1")
+                .bind(party.as_str())
+                .fetch_optional(&mut *tx.tx)
+                .await?
+                .map(|r| r.try_get("country"))
+                .transpose()?;
+            if let Some(c) =
+                country.and_then(|c| c.parse().ok()).and_then(|c| tradewind_domain::CurrencyCode::of_country(&c))
+            {
+                targets.push(c);
+            }
+        }
+        let lock = tradewind_domain::deal::fx::lock(rates, &total, &targets, &now_text());
+        sqlx::query("UPDATE orders SET fx_lock = $1 WHERE id = $2")
+            .bind(json_text(&lock)?)
+            .bind(&o.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        o.fx_lock = Some(lock);
         Ok(())
     }
 
@@ -346,6 +409,8 @@ impl Store {
         id: &str,
         event: OrderEvent,
     ) -> Result<OrderRecord> {
+        // The rate table as it stands when both sides agree; read before the write begins.
+        let rates = if matches!(event, OrderEvent::Accept { .. }) { self.fx_rates().await? } else { None };
         let mut tx = self.begin_audited().await?;
         let current = Self::order_in(&mut tx, organization_id, id).await?;
         let party = side(&current, organization_id)?;
@@ -363,8 +428,14 @@ impl Store {
         let name = event.name();
         let from = current.order.status.label();
         let order = current.order.clone().apply(event).map_err(|e| StoreError::Refused(e.to_string()))?;
-        let next = OrderRecord { order, updated_at: now_text(), ..current };
+        let mut next = OrderRecord { order, updated_at: now_text(), ..current };
         Self::save_status(&mut tx, &next).await?;
+        if from != "agreed"
+            && next.order.status.label() == "agreed"
+            && let Some(rates) = &rates
+        {
+            Self::lock_rates(&mut tx, &mut next, rates).await?;
+        }
         let other = match party {
             Party::Buyer => next.order.terms.seller.clone(),
             Party::Seller => next.order.terms.buyer.clone(),

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod fx;
 pub mod ledger;
 pub mod order;
 pub mod pain001;

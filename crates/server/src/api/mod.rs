@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod disputes;
 pub mod inquiries;
+pub mod logistics;
 pub mod marketplace;
 pub mod operator;
 pub mod orders;
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "marketplace", description = "Products, trade leads and RFQs, quotes, matching, search"),
         (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
         (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release"),
+        (name = "logistics", description = "Carriers and SCACs, rate cards, freight quotes, shipments, DCSA tracking events, signed carrier webhooks, proof of delivery"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
@@ -124,6 +126,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::auto_release))
         .routes(routes!(orders::release))
         .routes(routes!(orders::ledger))
+        .routes(routes!(orders::propose_amendment))
+        .routes(routes!(orders::accept_amendment))
+        .routes(routes!(orders::reject_amendment))
         .routes(routes!(disputes::refund))
         .routes(routes!(disputes::open, disputes::get))
         .routes(routes!(disputes::evidence))
@@ -148,6 +153,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retail::list_consumer_orders))
         .routes(routes!(retail::get_consumer_order))
         .routes(routes!(retail::consumer_order_event))
+        .routes(routes!(logistics::register_carrier, logistics::my_carrier))
+        .routes(routes!(logistics::rotate_carrier_webhook_secret))
+        .routes(routes!(logistics::publish_rate_card, logistics::list_rate_cards))
+        .routes(routes!(logistics::update_rate_card))
+        .routes(routes!(logistics::shipping_quotes))
+        .routes(routes!(logistics::book_shipment, logistics::order_shipments))
+        .routes(routes!(logistics::list_shipments))
+        .routes(routes!(logistics::get_shipment))
+        .routes(routes!(logistics::confirm_shipment))
+        .routes(routes!(logistics::cancel_shipment))
+        .routes(routes!(logistics::post_events))
+        .routes(routes!(logistics::proof_of_delivery))
+        .routes(routes!(logistics::carrier_webhook))
 }
 
 /// `/readyz`: ready when the database answers.

@@ -320,3 +320,83 @@ pub async fn ledger(
         l.ledger.trial_balance().into_iter().map(|(currency, sum)| CurrencySum { currency, sum }).collect();
     Ok(Json(OrderLedgerView { order_id: l.order.id, balances, trial_balance, entries: l.entries }))
 }
+
+/// New terms for an order, as either party: on a draft this revises it (the other side
+/// accepts again); on an agreed, funded or in-production order it proposes an amendment
+/// that binds when the other side accepts it. The body is an order form; `buyer` and
+/// `seller` may be left out (they cannot change, nor can the currency, and a funded order's
+/// total stays the same).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/amendments", tag = "orders", params(("id" = String, Path)),
+    request_body = Object,
+    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn propose_amendment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(mut form): Json<OrderForm>,
+) -> Result<Json<OrderView>, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let current = state.store.get_order(&org, &id).await?;
+    if form.buyer.trim().is_empty() {
+        form.buyer = current.order.terms.buyer.to_string();
+    }
+    if form.seller.trim().is_empty() {
+        form.seller = current.order.terms.seller.to_string();
+    }
+    let mut e = ValidationErrors::new();
+    let terms = match form.validate(today()) {
+        Ok(t) => t,
+        Err(v) => return Err(ApiError::Invalid(v)),
+    };
+    for (i, line) in terms.lines.iter().enumerate() {
+        crate::api::marketplace::check_hs_exists(
+            &state.store,
+            &mut e,
+            &format!("lines[{i}].hs_code"),
+            Some(&line.hs_code),
+        )
+        .await?;
+    }
+    if !e.is_empty() {
+        return Err(ApiError::Invalid(e));
+    }
+    let order = state.store.propose_terms(&user.actor(), &org, &id, terms).await?;
+    Ok(Json(view(order, &org)?))
+}
+
+/// Accepts the pending amendment `version`; when both sides have, its terms bind.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/amendments/{version}/accept", tag = "orders",
+    params(("id" = String, Path), ("version" = u32, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem)))]
+pub async fn accept_amendment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, version)): Path<(String, u32)>,
+) -> Result<Json<OrderView>, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let order = state
+        .store
+        .answer_amendment(&user.actor(), &org, &id, version, tradewind_store::AmendmentAnswer::Accept)
+        .await?;
+    Ok(Json(view(order, &org)?))
+}
+
+/// Rejects (or, for its proposer, withdraws) the pending amendment `version`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/amendments/{version}/reject", tag = "orders",
+    params(("id" = String, Path), ("version" = u32, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem)))]
+pub async fn reject_amendment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, version)): Path<(String, u32)>,
+) -> Result<Json<OrderView>, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let order = state
+        .store
+        .answer_amendment(&user.actor(), &org, &id, version, tradewind_store::AmendmentAnswer::Reject)
+        .await?;
+    Ok(Json(view(order, &org)?))
+}
