@@ -48,8 +48,23 @@ pub const MAX_EVENT_KINDS: usize = 50;
 
 /// The notification kinds the platform sends today; a subscription may name others, so that
 /// it keeps working when new kinds are added.
-pub const KNOWN_EVENT_KINDS: &[&str] =
-    &["order_placed", "order_updated", "rfq_match", "inquiry_received", "inquiry_message", "listing_hidden"];
+pub const KNOWN_EVENT_KINDS: &[&str] = &[
+    "order_placed",
+    "order_updated",
+    "order_agreed",
+    "order_funded",
+    "order_shipped",
+    "order_delivered",
+    "order_auto_released",
+    "order_amendment",
+    "dispute_opened",
+    "payment_failed",
+    "payout_sent",
+    "rfq_match",
+    "inquiry_received",
+    "inquiry_message",
+    "listing_hidden",
+];
 
 type HmacSha256 = Hmac<Sha256>;
 

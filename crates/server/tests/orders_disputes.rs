@@ -303,3 +303,46 @@ async fn another_company_sees_no_dispute_and_strangers_are_asked_to_log_in() {
     assert_eq!(count(&app.store, "idempotency_keys").await, 1);
     assert_eq!(count(&app.store, "operator_idempotency_keys").await, 0);
 }
+
+#[tokio::test]
+async fn the_side_that_opened_a_dispute_withdraws_it_and_the_order_goes_on() {
+    let Funded { app, buyer, seller, id } = funded().await;
+    let path = format!("/api/v1/orders/{id}/disputes");
+    assert_problem(buyer.post(&format!("{path}/withdraw"), &json!({})).await, StatusCode::CONFLICT, None).await;
+    json_of(buyer.post(&path, &json!({"reason": "Wrong grade in the sample"})).await, StatusCode::CREATED).await;
+    let n = json_of(seller.get("/api/v1/notifications").await, StatusCode::OK).await;
+    assert_eq!(n["items"][0]["kind"], "dispute_opened", "{n}");
+    // The operator cannot "withdraw" for them; the other side cannot either.
+    let op = app.operator().await;
+    let e = assert_problem(
+        decide(&op, &id, &json!({"decision": "withdrawn"}), "w-0").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("decision"),
+    )
+    .await;
+    assert_eq!(e["errors"][0]["code"], "unknown_decision");
+    let e =
+        assert_problem(seller.post(&format!("{path}/withdraw"), &json!({})).await, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("only the buyer"), "{e}");
+    let (third, _) = app.register("Third Party", "KE", "T1", "t@x.example").await;
+    assert_problem(third.post(&format!("{path}/withdraw"), &json!({})).await, StatusCode::NOT_FOUND, None).await;
+
+    let d = json_of(buyer.post(&format!("{path}/withdraw"), &json!({})).await, StatusCode::OK).await;
+    assert_eq!(d["decision"], "withdrawn");
+    let o = json_of(seller.get(&format!("/api/v1/orders/{id}")).await, StatusCode::OK).await;
+    assert_eq!(o["status"]["status"], "funded", "back where it was");
+    assert_problem(buyer.post(&format!("{path}/withdraw"), &json!({})).await, StatusCode::CONFLICT, None).await;
+    assert_problem(
+        decide(&op, &id, &json!({"decision": "release_to_seller"}), "w-1").await,
+        StatusCode::CONFLICT,
+        None,
+    )
+    .await;
+    // Escrow still holds the total, and the order carries on to release.
+    json_of(event(&seller, &id, "ship").await, StatusCode::OK).await;
+    json_of(event(&buyer, &id, "confirm_delivery").await, StatusCode::OK).await;
+    let r = buyer.post_with_header(&format!("/api/v1/orders/{id}/release"), &json!({}), "Idempotency-Key", "rel").await;
+    let r = json_of(r, StatusCode::OK).await;
+    assert_eq!(r["order"]["status"]["status"], "completed");
+    assert_eq!(count(&app.store, "ledger_entries").await, 2, "fund and release only");
+}

@@ -209,7 +209,7 @@ async fn order_events_reach_each_party_signed_with_its_own_secret() {
     let got = buyer_hook.wait_for("the buyer's delivery", |g| !g.is_empty()).await;
     let body = got[0].json();
     assert_eq!(body["organization_id"], p.buyer_org.as_str());
-    assert_eq!((body["kind"].as_str(), body["body"]["event"].as_str()), (Some("order_updated"), Some("accept")));
+    assert_eq!((body["kind"].as_str(), body["body"]["event"].as_str()), (Some("order_agreed"), Some("accept")));
     assert_eq!(got[0].verify(&buyer_secret, now), Ok(()));
     assert_eq!(got[0].verify(&seller_secret, now), Err(VerifyError::BadSignature));
 
@@ -445,25 +445,26 @@ async fn two_workers_never_send_one_delivery_twice_and_a_dead_workers_lease_runs
         tokio::spawn(async move { b.deliver_once(&sb, None).await })
     );
     let (ra, rb) = (ra.expect("join").expect("pass"), rb.expect("join").expect("pass"));
-    // Four orders: each placed and accepted by the buyer is two notifications to the seller.
-    assert_eq!(ra.queued + rb.queued, 8, "{ra:?} {rb:?}");
-    assert_eq!(ra.delivered + rb.delivered, 8, "{ra:?} {rb:?}");
+    // Four orders: each is three notifications to the seller (placed, accepted by the
+    // buyer, agreed once the seller accepts too).
+    assert_eq!(ra.queued + rb.queued, 12, "{ra:?} {rb:?}");
+    assert_eq!(ra.delivered + rb.delivered, 12, "{ra:?} {rb:?}");
     let mut ids: Vec<String> = hook.received().iter().map(|r| r.header(webhook::ID_HEADER).to_string()).collect();
-    assert_eq!(ids.len(), 8);
+    assert_eq!(ids.len(), 12);
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 8, "each delivery sent once");
+    assert_eq!(ids.len(), 12, "each delivery sent once");
     let items = deliveries_when(&p.seller, &ep, "all delivered", |i| i.iter().all(|d| d["attempts"] == 1)).await;
     assert!(items.iter().all(|d| d["status"] == "delivered"));
 
     // A worker that claimed a delivery and died: once the lease runs out another takes it,
     // and the first one's late outcome is dropped.
     agree_order(&p).await;
-    assert_eq!(p.app.store.fan_out_webhooks(100).await.expect("fan out"), 2);
+    assert_eq!(p.app.store.fan_out_webhooks(100).await.expect("fan out"), 3);
     let dead = p.app.store.claim_due_webhook_deliveries(Duration::ZERO, 10).await.expect("claim");
-    assert_eq!(dead.len(), 2);
+    assert_eq!(dead.len(), 3);
     let held = p.app.store.claim_due_webhook_deliveries(Duration::from_secs(60), 10).await.expect("claim");
-    assert_eq!(held.len(), 2, "the expired leases are taken over");
+    assert_eq!(held.len(), 3, "the expired leases are taken over");
     assert!(p.app.store.claim_due_webhook_deliveries(Duration::from_secs(60), 10).await.expect("claim").is_empty());
     let late = tradewind_store::AttemptResult {
         status: tradewind_domain::webhook::DeliveryStatus::Failed,

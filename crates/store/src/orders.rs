@@ -440,14 +440,20 @@ impl Store {
             Party::Buyer => next.order.terms.seller.clone(),
             Party::Seller => next.order.terms.buyer.clone(),
         };
-        notify_in_tx(
-            &mut tx,
-            other.as_str(),
-            "order_updated",
-            &format!("The {party} did {name} on an order; it is now {}", next.order.status.label()),
-            json!({"order_id": id, "event": name, "status": next.order.status.label()}),
-        )
-        .await?;
+        // The milestones have their own kinds (for webhook filters); agreement reaches both.
+        let to = next.order.status.label();
+        let kind = match to {
+            "agreed" if from != "agreed" => "order_agreed",
+            "shipped" if from != "shipped" => "order_shipped",
+            "delivered" if from != "delivered" => "order_delivered",
+            _ => "order_updated",
+        };
+        let body = json!({"order_id": id, "event": name, "status": to});
+        let subject = format!("The {party} did {name} on an order; it is now {to}");
+        notify_in_tx(&mut tx, other.as_str(), kind, &subject, body.clone()).await?;
+        if kind == "order_agreed" {
+            notify_in_tx(&mut tx, organization_id, kind, "Both sides accepted the order; it binds now", body).await?;
+        }
         tx.commit(
             actor,
             Some(organization_id),

@@ -115,6 +115,20 @@ pub async fn open(
     Ok((StatusCode::CREATED, Json(d)))
 }
 
+/// The side that opened the dispute withdraws it before the operator decides; the order
+/// returns to where it was and no money moves.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/disputes/withdraw", tag = "orders", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem)))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<DisputeRecord>, ApiError> {
+    let org = user.organization_id()?.to_string();
+    Ok(Json(state.store.withdraw_dispute(&user.actor(), &org, &id).await?))
+}
+
 /// The order's dispute and every statement in it, for the two parties.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/disputes", tag = "orders", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem)))]

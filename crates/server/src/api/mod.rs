@@ -132,6 +132,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::refund))
         .routes(routes!(disputes::open, disputes::get))
         .routes(routes!(disputes::evidence))
+        .routes(routes!(disputes::withdraw))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
         .routes(routes!(webhooks::subscribe, webhooks::list))

@@ -13,6 +13,8 @@ pub enum DisputeDecision {
     ReleaseToSeller,
     RefundToBuyer,
     Split,
+    /// The side that opened it withdrew it before the operator decided; no money moved.
+    Withdrawn,
 }
 
 impl DisputeDecision {
@@ -21,6 +23,7 @@ impl DisputeDecision {
             DisputeDecision::ReleaseToSeller => "release_to_seller",
             DisputeDecision::RefundToBuyer => "refund_to_buyer",
             DisputeDecision::Split => "split",
+            DisputeDecision::Withdrawn => "withdrawn",
         }
     }
 }
@@ -234,7 +237,7 @@ impl Store {
         notify_in_tx(
             &mut tx,
             &other_side(&next, party),
-            "order_updated",
+            "dispute_opened",
             &format!("The {party} opened a dispute on an order"),
             json!({"order_id": id, "event": "open_dispute", "status": next.order.status.label()}),
         )
@@ -245,6 +248,60 @@ impl Store {
             "order.open_dispute",
             &format!("order:{id}"),
             json!({"from": from, "to": next.order.status.label(), "party": party, "dispute": dispute_id}),
+        )
+        .await?;
+        self.dispute(Caller::Company(organization_id), id).await
+    }
+
+    /// The side that opened the dispute withdraws it before the operator decides: the order
+    /// returns to where it was (funded, in production, shipped or delivered) and no money
+    /// moves. An order has one dispute; a withdrawn one stays on record.
+    pub async fn withdraw_dispute(&self, actor: &Actor, organization_id: &str, id: &str) -> Result<DisputeRecord> {
+        let mut tx = self.begin_audited().await?;
+        let current = Self::order_in(&mut tx, organization_id, id).await?;
+        let party = side(&current, organization_id)?;
+        let row = sqlx::query("SELECT id, opened_by_party, decision FROM disputes WHERE order_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx.tx)
+            .await?
+            .ok_or_else(|| StoreError::Refused("the order has no dispute to withdraw".into()))?;
+        let dispute_id: String = row.try_get("id")?;
+        let opened_by: String = row.try_get("opened_by_party")?;
+        let decision: Option<String> = row.try_get("decision")?;
+        if let Some(d) = decision {
+            return Err(StoreError::Refused(format!("the dispute is closed ({d}); it cannot be withdrawn")));
+        }
+        if party_text(&opened_by)? != party {
+            return Err(StoreError::Refused(format!("only the {opened_by}, who opened the dispute, can withdraw it")));
+        }
+        let from = current.order.status.label();
+        let order = current
+            .order
+            .clone()
+            .apply(OrderEvent::ResolveDispute { resolution: DisputeResolution::Withdrawn })
+            .map_err(|e| StoreError::Refused(e.to_string()))?;
+        let next = OrderRecord { order, updated_at: now_text(), ..current };
+        Self::save_status(&mut tx, &next).await?;
+        sqlx::query("UPDATE disputes SET decision = $1, decided_at = $2 WHERE id = $3")
+            .bind(DisputeDecision::Withdrawn.name())
+            .bind(&next.updated_at)
+            .bind(&dispute_id)
+            .execute(&mut *tx.tx)
+            .await?;
+        notify_in_tx(
+            &mut tx,
+            &other_side(&next, party),
+            "order_updated",
+            &format!("The {party} withdrew its dispute; the order is {} again", next.order.status.label()),
+            json!({"order_id": id, "event": "withdraw_dispute", "status": next.order.status.label()}),
+        )
+        .await?;
+        tx.commit(
+            actor,
+            Some(organization_id),
+            "order.withdraw_dispute",
+            &format!("order:{id}"),
+            json!({"from": from, "to": next.order.status.label(), "dispute": dispute_id}),
         )
         .await?;
         self.dispute(Caller::Company(organization_id), id).await
@@ -383,6 +440,15 @@ impl Store {
         let escrowed = ledger.escrowed(&order_id, currency).map_err(|e| corrupt("escrow", e))?;
         let invalid = |code, message: String| StoreError::InvalidField { field: "buyer_share", code, message };
         let (to_buyer, resolution) = match (decision, buyer_share) {
+            (DisputeDecision::Withdrawn, _) => {
+                return Err(StoreError::InvalidField {
+                    field: "decision",
+                    code: "not_a_decision",
+                    message: "only the side that opened a dispute withdraws it; decide release_to_seller, \
+                              refund_to_buyer or split"
+                        .into(),
+                });
+            }
             (DisputeDecision::Split, None) => {
                 return Err(invalid("required", "a split names the buyer's share".into()));
             }
