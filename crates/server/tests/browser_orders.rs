@@ -1,6 +1,7 @@
 //! Orders driven in a real, headless Chromium: the buyer turns an accepted quote into an
 //! order from the request's page; both sides accept; the buyer pays into escrow (the form
-//! posted twice, paid once); the seller produces and ships; the buyer confirms delivery and
+//! posted twice, paid once) and the simulated bank confirms; the seller produces and ships;
+//! the buyer confirms delivery, opens a dispute the seller answers, withdraws it and
 //! releases the payment, less the platform fee.
 //!
 //! Same rules as `browser.rs`: needs `/usr/bin/chromium` and `/usr/bin/chromedriver`;
@@ -230,6 +231,34 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     b.goto(&format!("{base}{order_path}")).await?;
     send(b, "confirm_delivery").await?;
     expect_in(b, "#order-status", "Delivered").await?;
+
+    // A bag turns out short: the buyer opens a dispute, which holds the money.
+    fill(b, "reason", "One bag short on arrival").await?;
+    click(b, "#dispute-form button").await?;
+    expect_text(b, "The dispute is open").await?;
+    expect_in(b, "#order-status", "Disputed").await?;
+    expect_in(b, "#dispute-reason", "One bag short on arrival").await?;
+    check(b.find_all(fantoccini::Locator::Css("#release-form")).await?.is_empty(), "release offered during a dispute")?;
+    snap(b, "order-disputed").await?;
+    log_out(b).await?;
+
+    // The seller answers with a statement.
+    log_in(b, base, SELLER_EMAIL).await?;
+    b.goto(&format!("{base}{order_path}")).await?;
+    check(b.find_all(fantoccini::Locator::Css("#withdraw-form")).await?.is_empty(), "the seller may withdraw")?;
+    fill(b, "statement", "The missing bag was found at the warehouse and delivered today").await?;
+    click(b, "#evidence-form button").await?;
+    expect_text(b, "Your statement was added").await?;
+    log_out(b).await?;
+
+    // The buyer reads it, withdraws the dispute and releases the payment.
+    log_in(b, base, BUYER_EMAIL).await?;
+    b.goto(&format!("{base}{order_path}")).await?;
+    expect_in(b, "#dispute-evidence", "found at the warehouse").await?;
+    click(b, "#withdraw-form button").await?;
+    expect_text(b, "The dispute was withdrawn").await?;
+    expect_in(b, "#order-status", "Delivered").await?;
+    expect_in(b, "#dispute-outcome", "Withdrawn").await?;
     click(b, "#release-form button").await?;
     expect_text(b, "The payment is released to the seller").await?;
     expect_in(b, "#order-status", "Completed").await?;

@@ -29,7 +29,7 @@ fn decimal(field: &'static str, v: Option<&str>) -> Result<Option<Decimal>, ApiE
     }
 }
 
-fn text(field: &'static str, v: &str) -> Result<String, ApiError> {
+pub(crate) fn text(field: &'static str, v: &str) -> Result<String, ApiError> {
     let t = v.trim();
     if t.is_empty() {
         return Err(ApiError::field(field, "required", format!("{field} may not be empty")));

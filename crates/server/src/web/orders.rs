@@ -188,6 +188,36 @@ fn payment_view(tr: &Tr, p: &PaymentRecord, is_buyer: bool, simulated: bool) -> 
     }
 }
 
+struct DisputeView {
+    opened_by: String,
+    reason: String,
+    /// Open, or how it ended.
+    outcome: String,
+    evidence: Vec<(String, String, String)>,
+    can_add_evidence: bool,
+    can_withdraw: bool,
+}
+
+fn dispute_view(tr: Tr, d: &tradewind_store::DisputeRecord, side: Party) -> DisputeView {
+    let open = d.decision.is_none();
+    let outcome = match d.decision {
+        None => tr.t("dispute.open").to_string(),
+        Some(decision) => tr.t(&format!("dispute.decision.{}", decision.name())).to_string(),
+    };
+    DisputeView {
+        opened_by: tr.t(&format!("order.{}", d.opened_by)).to_string(),
+        reason: d.reason.clone(),
+        outcome,
+        evidence: d
+            .evidence
+            .iter()
+            .map(|e| (tr.t(&format!("order.{}", e.party)).to_string(), e.statement.clone(), day(&e.created_at)))
+            .collect(),
+        can_add_evidence: open,
+        can_withdraw: open && d.opened_by == side,
+    }
+}
+
 struct BalanceRow {
     label: String,
     amount: String,
@@ -211,6 +241,9 @@ struct OrderPage {
     can_release: bool,
     /// The latest payment and how to make it.
     payment: Option<PaymentView>,
+    /// The order's dispute, if one was opened.
+    dispute: Option<DisputeView>,
+    can_open_dispute: bool,
     /// A fresh idempotency key for the money forms on this page.
     idempotency_key: String,
     balances: Vec<BalanceRow>,
@@ -225,6 +258,11 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
     let tr = ctx.tr();
     let order: OrderRecord = state.store.get_order(&org, id).await?;
     let payments = state.store.order_payments(&org, id).await?;
+    let dispute = match state.store.dispute(tradewind_store::Caller::Company(&org), id).await {
+        Ok(d) => Some(d),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
     let ledger = state.store.order_ledger(&org, id).await?;
     let v = api::view(order, &org)?;
     let terms = &v.order.order.terms;
@@ -237,6 +275,7 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
         .map(|(name, _)| EventButton { event: name, label: tr.t(&format!("order.event.{name}")).to_string() })
         .collect();
     let is_buyer = side == Party::Buyer;
+    let dispute = dispute.map(|d| dispute_view(tr, &d, side));
     let mut escrow = Decimal::ZERO;
     let mut payable = Decimal::ZERO;
     let mut fees = Decimal::ZERO;
@@ -294,6 +333,8 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
             && allowed.contains(&"fund")
             && payments.iter().all(|p| matches!(p.status, PaymentStatus::Failed { .. })),
         payment: payments.last().map(|p| payment_view(&tr, p, is_buyer, state.payments.as_simulated_bank().is_some())),
+        dispute,
+        can_open_dispute: allowed.contains(&"open_dispute"),
         can_release: is_buyer && allowed.contains(&"release"),
         idempotency_key: tradewind_store::new_id(),
         balances,
@@ -376,6 +417,47 @@ pub async fn bank_transfer(
         })?;
     bank.receive_transfer(&open.reference, open.amount, &org).await?;
     Ok(see_other(&format!("/orders/{id}?notice=transfer_sent#payment")))
+}
+
+/// `POST /orders/{id}/dispute`: either party opens a dispute with its reason.
+pub async fn open_dispute(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    let reason = crate::api::disputes::text("reason", form.get("reason"))?;
+    state.store.open_dispute(&user.actor(), &org, &id, &reason).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=dispute_opened#dispute")))
+}
+
+/// `POST /orders/{id}/dispute/evidence`: a party's statement in the open dispute.
+pub async fn dispute_evidence(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    let statement = crate::api::disputes::text("statement", form.get("statement"))?;
+    state.store.add_dispute_evidence(&user.actor(), &org, &id, &statement).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=evidence_added#dispute")))
+}
+
+/// `POST /orders/{id}/dispute/withdraw`: the side that opened the dispute withdraws it.
+pub async fn withdraw_dispute(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.organization_id()?.to_string();
+    state.store.withdraw_dispute(&user.actor(), &org, &id).await?;
+    Ok(see_other(&format!("/orders/{id}?notice=dispute_withdrawn")))
 }
 
 /// `POST /orders/{id}/release`: the buyer releases escrow to the seller, less the fee.
