@@ -253,6 +253,12 @@ async fn a_shipment_is_quoted_booked_tracked_and_delivered_and_escrow_released()
     assert_eq!((ship["eta"]["classifier"].as_str(), ship["eta"]["event_id"].as_str()), (Some("EST"), Some("ev-4")));
     let eta = time::OffsetDateTime::parse(ship["eta"]["at"].as_str().expect("eta"), &Rfc3339).expect("time");
     assert_eq!(eta, time::OffsetDateTime::parse(&eta_at, &Rfc3339).expect("time"));
+    // The buyer's order page shows the timeline and the ETA.
+    let page = buyer.get(&format!("/orders/{}", j.order)).await.text().await.expect("page");
+    for needle in ["TRANSPORT ARRI", "TRANSPORT DEPA", "EQUIPMENT LOAD", "DEHAM", "CSQU3054383"] {
+        assert!(page.contains(needle), "{needle} on the order page");
+    }
+    assert!(page.contains(&format!("{} ", &eta_at[..10])) && page.contains("(EST)"), "the ETA on the order page");
     // The seller and the carrier see the same timeline.
     for s in [seller, &carrier.session] {
         let t = json_of(s.get(&format!("/api/v1/orders/{}/shipments", j.order)).await, StatusCode::OK).await;

@@ -188,6 +188,58 @@ fn payment_view(tr: &Tr, p: &PaymentRecord, is_buyer: bool, simulated: bool) -> 
     }
 }
 
+struct ShipmentView {
+    carrier: String,
+    mode: String,
+    status: String,
+    containers: String,
+    eta: String,
+    /// When, what (DCSA event type and code), classifier, where.
+    events: Vec<(String, String, String, String)>,
+}
+
+fn shipment_view(t: &tradewind_store::ShipmentTimeline) -> ShipmentView {
+    let events = t
+        .events
+        .iter()
+        .map(|e| {
+            let v = serde_json::to_value(&e.event).unwrap_or_default();
+            let kind = v["eventType"].as_str().unwrap_or_default().to_string();
+            let code = ["transportEventTypeCode", "equipmentEventTypeCode", "shipmentEventTypeCode"]
+                .iter()
+                .find_map(|k| v[*k].as_str())
+                .unwrap_or_default();
+            (
+                v["eventDateTime"].as_str().unwrap_or_default().replace('T', " ").trim_end_matches('Z').to_string(),
+                format!("{kind} {code}"),
+                v["eventClassifierCode"].as_str().unwrap_or_default().to_string(),
+                v["UNLocationCode"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let eta = t
+        .eta
+        .as_ref()
+        .and_then(|e| serde_json::to_value(e).ok())
+        .map(|v| {
+            format!(
+                "{} ({})",
+                v["at"].as_str().unwrap_or_default().replace('T', " ").trim_end_matches('Z'),
+                v["classifier"].as_str().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let card = &t.shipment.booking.rate_card;
+    ShipmentView {
+        carrier: t.shipment.carrier_scac.clone(),
+        mode: format!("{} {} → {}", card.mode.as_str(), card.origin, card.destination),
+        status: t.shipment.status.label().to_string(),
+        containers: t.shipment.containers.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>().join(", "),
+        eta,
+        events,
+    }
+}
+
 struct DisputeView {
     opened_by: String,
     reason: String,
@@ -243,6 +295,8 @@ struct OrderPage {
     payment: Option<PaymentView>,
     /// The order's dispute, if one was opened.
     dispute: Option<DisputeView>,
+    /// Booked transport with its tracking timeline and ETA.
+    shipments: Vec<ShipmentView>,
     can_open_dispute: bool,
     /// A fresh idempotency key for the money forms on this page.
     idempotency_key: String,
@@ -334,6 +388,7 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
             && payments.iter().all(|p| matches!(p.status, PaymentStatus::Failed { .. })),
         payment: payments.last().map(|p| payment_view(&tr, p, is_buyer, state.payments.as_simulated_bank().is_some())),
         dispute,
+        shipments: state.store.order_shipments(&org, id).await?.iter().map(shipment_view).collect(),
         can_open_dispute: allowed.contains(&"open_dispute"),
         can_release: is_buyer && allowed.contains(&"release"),
         idempotency_key: tradewind_store::new_id(),
