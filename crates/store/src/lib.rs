@@ -161,6 +161,22 @@ pub fn redact_url(url: &str) -> String {
 
 /// Now, as stored: RFC 3339 UTC with fixed microsecond precision so that text order is
 /// time order on both backends.
+/// A stored value that does not read back as its type: the database was changed outside
+/// tradewind (or by a newer version).
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// A value as the JSON text a TEXT column keeps.
+pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| corrupt("json", e))
+}
+
+/// A JSON TEXT column read back as its type.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| corrupt(what, e))
+}
+
 pub fn now_text() -> String {
     format_time(time::OffsetDateTime::now_utc())
 }

@@ -5,7 +5,10 @@
 //! other parties in-app.
 
 use crate::marketplace::notify_in_tx;
-use crate::{Actor, OrderRecord, Page, Result, Store, StoreError, format_time, is_unique_violation, new_id, now_text};
+use crate::{
+    Actor, OrderRecord, Page, Result, Store, StoreError, corrupt, format_time, from_json, is_unique_violation,
+    json_text, new_id, now_text,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -110,18 +113,6 @@ pub struct Delivery {
     pub order_note: Option<String>,
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| corrupt("json", e))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| corrupt(what, e))
-}
-
 const CARD_SELECT: &str = "SELECT r.id, r.carrier_org, r.card, r.created_at, r.updated_at, c.scac, o.legal_name
      FROM rate_cards r JOIN carriers c ON c.organization_id = r.carrier_org
      JOIN organizations o ON o.id = r.carrier_org";
@@ -193,8 +184,8 @@ async fn save_shipment(tx: &mut crate::audit::AuditedTx, s: &ShipmentRecord) -> 
         "UPDATE shipments SET status = $1, containers = $2, proof_of_delivery = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(s.status.label())
-    .bind(to_json(&s.containers)?)
-    .bind(s.proof_of_delivery.as_ref().map(to_json).transpose()?)
+    .bind(json_text(&s.containers)?)
+    .bind(s.proof_of_delivery.as_ref().map(json_text).transpose()?)
     .bind(&s.updated_at)
     .bind(&s.id)
     .execute(&mut *tx.tx)
@@ -389,7 +380,7 @@ impl Store {
         .bind(card.origin.as_str())
         .bind(card.destination.as_str())
         .bind(card.mode.as_str())
-        .bind(to_json(card)?)
+        .bind(json_text(card)?)
         .bind(&now)
         .bind(&now)
         .execute(&mut *tx.tx)
@@ -421,7 +412,7 @@ impl Store {
         .bind(card.origin.as_str())
         .bind(card.destination.as_str())
         .bind(card.mode.as_str())
-        .bind(to_json(card)?)
+        .bind(json_text(card)?)
         .bind(now_text())
         .bind(id)
         .bind(carrier_org)
@@ -537,9 +528,9 @@ impl Store {
         .bind(&s.buyer_org)
         .bind(&s.seller_org)
         .bind(&s.rate_card_id)
-        .bind(to_json(&s.booking)?)
+        .bind(json_text(&s.booking)?)
         .bind(s.status.label())
-        .bind(to_json(&s.containers)?)
+        .bind(json_text(&s.containers)?)
         .bind(&s.created_at)
         .bind(&s.updated_at)
         .execute(&mut *tx.tx)
@@ -718,7 +709,7 @@ impl Store {
             .bind(id)
             .bind(&e.event_id)
             .bind(format_time(e.event_datetime))
-            .bind(to_json(e)?)
+            .bind(json_text(e)?)
             .bind(source)
             .bind(&received_at)
             .execute(&mut *tx.tx)

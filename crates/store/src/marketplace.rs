@@ -1,7 +1,7 @@
 //! Product listings, trade leads, quotes, exchange rates, the search outbox and match
 //! notifications.
 
-use crate::{Actor, Result, Store, StoreError, new_id, now_text};
+use crate::{Actor, Result, Store, StoreError, corrupt, json_text, new_id, now_text};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
@@ -86,10 +86,6 @@ pub struct OutboxEntry {
     pub seq: i64,
     pub entity_kind: String,
     pub entity_id: String,
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
 }
 
 fn dec(r: &AnyRow, col: &str) -> Result<Decimal> {
@@ -219,10 +215,6 @@ pub(crate) fn quote_from_row(r: &AnyRow) -> Result<QuoteRecord> {
         },
         created_at: r.try_get("created_at")?,
     })
-}
-
-fn json_text<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| corrupt("json", e))
 }
 
 /// Notifies a company inside a write transaction.

@@ -6,7 +6,9 @@
 //! nothing.
 
 use crate::marketplace::{QuoteStatus, notify_in_tx};
-use crate::{Actor, Page, Result, Store, StoreError, is_unique_violation, new_id, now_text};
+use crate::{
+    Actor, Page, Result, Store, StoreError, corrupt, from_json, is_unique_violation, json_text, new_id, now_text,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -111,18 +113,6 @@ pub struct OrderLedger {
     pub order: OrderRecord,
     pub entries: Vec<LedgerEntryRecord>,
     pub ledger: Ledger,
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn json_text<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| corrupt("json", e))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| corrupt(what, e))
 }
 
 const ORDER_COLUMNS: &str = "id, quote_id, terms, state, version, fx_lock, pending_amendment, created_at, updated_at";

@@ -1,8 +1,8 @@
 //! Organisations, their evidence documents, products and verification.
 
 use crate::{
-    Actor, Evidence, NewUser, Organization, Page, Result, Store, StoreError, User, is_unique_violation, new_id,
-    now_text,
+    Actor, Evidence, NewUser, Organization, Page, Result, Store, StoreError, User, corrupt, is_unique_violation,
+    new_id, now_text,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -13,10 +13,6 @@ use tradewind_domain::organization::{
 
 const ORG_COLUMNS: &str = "id, legal_name, country, registration_number, street, city, postal_code, contact_name, \
      contact_email, contact_phone, lei, roles, verification_status, rejection_reason, created_at, updated_at";
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
 
 pub(crate) fn org_from_row(r: &AnyRow) -> Result<Organization> {
     let country: String = r.try_get("country")?;

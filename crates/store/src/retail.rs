@@ -9,7 +9,10 @@
 
 use crate::marketplace::notify_in_tx;
 use crate::organizations::email_conflict;
-use crate::{Actor, NewUser, Organization, Result, Store, StoreError, User, is_unique_violation, new_id, now_text};
+use crate::{
+    Actor, NewUser, Organization, Result, Store, StoreError, User, corrupt, from_json, is_unique_violation, json_text,
+    new_id, now_text,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -157,18 +160,6 @@ pub struct CheckoutResult {
     pub checkout_id: String,
     pub orders: Vec<ConsumerOrder>,
     pub replayed: bool,
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn json_text<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| corrupt("json", e))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| corrupt(what, e))
 }
 
 fn parse<T: FromStr>(what: &str, s: &str) -> Result<T>

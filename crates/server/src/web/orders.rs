@@ -351,7 +351,7 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
     ];
     let payment =
         serde_json::to_value(terms.payment_terms).ok().and_then(|p| p.as_str().map(str::to_string)).unwrap_or_default();
-    let details = vec![
+    let mut details = vec![
         (tr.t("order.terms").to_string(), format!("{} {}", terms.incoterm.code(), terms.named_place)),
         (
             tr.t("field.payment_terms").to_string(),
@@ -360,6 +360,16 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
         (tr.t("order.delivery").to_string(), format!("{} – {}", terms.delivery.earliest, terms.delivery.latest)),
         (tr.t("order.created").to_string(), day(&v.order.created_at)),
     ];
+    if let Some(lock) = &v.order.fx_lock
+        && !lock.conversions.is_empty()
+    {
+        let amounts: Vec<String> =
+            lock.conversions.iter().map(|c| format!("{} (× {})", c.amount, c.rate.normalize())).collect();
+        details.push((
+            tr.t("order.fx_lock").to_string(),
+            format!("{} — {}, {}", amounts.join(" · "), lock.source, lock.as_of),
+        ));
+    }
     let lines = terms
         .lines
         .iter()
