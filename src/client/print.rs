@@ -279,7 +279,6 @@ pub fn object(v: &Value) -> String {
         };
         rows.push((k.as_str(), shown));
     }
-    let rows: Vec<(&str, String)> = rows.into_iter().collect();
     fields(&rows)
 }
 
