@@ -3,6 +3,7 @@
 //! paperless-trade assessment from a file (`assess`) without a database or a server.
 
 mod bench_matching;
+mod client;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -86,6 +87,8 @@ enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+    /// Work with a running tradewind server over its API: orders, payments, payouts.
+    Client(client::ClientArgs),
 }
 
 #[derive(Subcommand)]
@@ -423,6 +426,13 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Some(Command::Assess(_)) => Ok(()),
+        Some(Command::Client(args)) => {
+            if let Err(e) = client::run(args).await {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
