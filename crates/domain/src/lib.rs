@@ -12,6 +12,7 @@ pub mod assessment;
 pub mod audit;
 pub mod codes;
 pub mod deal;
+pub mod documents;
 pub mod incoterm;
 pub mod logistics;
 pub mod marketplace;
