@@ -21,10 +21,12 @@ use tradewind_domain::deal::{OrderId, Party, PartyId};
 
 mod amendments;
 mod disputes;
+mod documents;
 mod payments;
 mod payouts;
 pub use amendments::AmendmentAnswer;
 pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
+pub use documents::{DocumentDraft, TradeDocumentRecord};
 pub use payments::*;
 pub use payouts::*;
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod assessments;
 pub mod disputes;
+pub mod documents;
 pub mod inquiries;
 pub mod logistics;
 pub mod marketplace;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
         (name = "orders", description = "Purchase orders, their life cycle, escrow funding and release on the ledger"),
         (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release"),
         (name = "logistics", description = "Carriers and SCACs, rate cards, freight quotes, shipments, DCSA tracking events, signed carrier webhooks, proof of delivery"),
+        (name = "documents", description = "Trade documents generated from an order: the commercial invoice as UBL 2.1 (EN 16931, Peppol BIS Billing 3.0), immutable versions by SHA-256"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
@@ -133,6 +135,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::open, disputes::get))
         .routes(routes!(disputes::evidence))
         .routes(routes!(disputes::withdraw))
+        .routes(routes!(documents::issue_commercial_invoice))
+        .routes(routes!(documents::list))
+        .routes(routes!(documents::download))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
         .routes(routes!(webhooks::subscribe, webhooks::list))

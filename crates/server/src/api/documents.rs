@@ -1,0 +1,122 @@
+//! An order's trade documents, first slice: the seller issues the commercial invoice as
+//! UBL 2.1 (EN 16931; Peppol BIS Billing 3.0 when both parties have an LEI), generated from
+//! the order and the parties' registered details; both parties list and download every
+//! issued version.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::problem::{ApiError, Json, Path};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tradewind_domain::documents::{CommercialInvoice, DocumentParty};
+use tradewind_domain::marketplace::PaymentTerms;
+use tradewind_store::{DocumentDraft, Organization, StoreError, TradeDocumentRecord};
+
+fn document_party(o: &Organization) -> DocumentParty {
+    DocumentParty {
+        legal_name: o.legal_name.clone(),
+        registration_number: o.registration_number.clone(),
+        street: o.address.street.clone(),
+        city: o.address.city.clone(),
+        postal_code: o.address.postal_code.clone(),
+        country: o.country,
+        lei: o.lei.clone(),
+        email: o.contact.email.clone(),
+    }
+}
+
+fn payment_note(terms: PaymentTerms) -> &'static str {
+    match terms {
+        PaymentTerms::Escrow => "Paid into escrow on tradewind; released to the seller after delivery",
+        PaymentTerms::AdvanceTransfer => "Payment by bank transfer in advance of shipment",
+        PaymentTerms::OpenAccount => "Payment on open account as agreed in the order",
+        PaymentTerms::LetterOfCredit => "Payment under a documentary letter of credit",
+    }
+}
+
+/// The seller issues the commercial invoice for a binding order: the next version when the
+/// order or a party's details changed since the last one, otherwise the last one again.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/documents/commercial-invoice", tag = "documents",
+    params(("id" = String, Path)),
+    responses((status = 201, description = "a new version", body = Object),
+        (status = 200, description = "nothing changed: the latest version", body = Object),
+        (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+pub async fn issue_commercial_invoice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let order = state.store.get_order(&org, &id).await?;
+    let terms = order.order.terms.clone();
+    if terms.seller.as_str() != org {
+        return Err(ApiError::Refused("the seller issues the commercial invoice".into()));
+    }
+    if !order.order.status.is_binding() && order.order.status.label() != "completed" {
+        return Err(ApiError::Refused(format!(
+            "the order is {}; a commercial invoice is issued for an order both sides agreed",
+            order.order.status.label()
+        )));
+    }
+    let seller = document_party(&state.store.get_organization(terms.seller.as_str()).await?);
+    let buyer = document_party(&state.store.get_organization(terms.buyer.as_str()).await?);
+    let note = payment_note(terms.payment_terms).to_string();
+    let today = time::OffsetDateTime::now_utc().date();
+    let record = state
+        .store
+        .issue_document(&user.actor(), &org, &id, "commercial_invoice", today, |version, date| {
+            let inv =
+                CommercialInvoice::for_order(&id, version, &terms, seller.clone(), buyer.clone(), date, note.clone())
+                    .map_err(|e| StoreError::Refused(e.to_string()))?;
+            let content = tradewind_documents::ubl::invoice(&inv).map_err(|e| StoreError::Refused(e.to_string()))?;
+            let profile = if tradewind_documents::ubl::is_peppol(&inv) { "peppol-bis-3" } else { "en16931" };
+            Ok(DocumentDraft {
+                number: inv.number,
+                format: format!("ubl-2.1-invoice/{profile}"),
+                media_type: "application/xml".into(),
+                content,
+            })
+        })
+        .await?;
+    let status = if record.new_version { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(record)).into_response())
+}
+
+/// Every issued version of the order's documents, for its two parties.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/documents", tag = "documents", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<TradeDocumentRecord>>, ApiError> {
+    let org = user.organization_id()?.to_string();
+    Ok(Json(state.store.order_documents(&org, &id).await?))
+}
+
+/// One issued version in its machine-readable format; its ETag is the SHA-256 of the body.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/documents/{document_id}", tag = "documents",
+    params(("id" = String, Path), ("document_id" = String, Path)),
+    responses((status = 200, content_type = "application/xml", body = String),
+        (status = 404, body = crate::problem::Problem)))]
+pub async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, document_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let (record, content) = state.store.trade_document(&org, &id, &document_id).await?;
+    let mut res = content.into_response();
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("{}; charset=utf-8", record.media_type)) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", record.sha256)) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.xml\"", record.number)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
