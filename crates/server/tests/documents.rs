@@ -66,6 +66,11 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
     let v1 = json_of(seller.post(&issue, &json!({})).await, StatusCode::CREATED).await;
     assert_eq!((v1["version"].as_u64(), v1["kind"].as_str()), (Some(1), Some("commercial_invoice")));
     assert_eq!(v1["format"], "ubl-2.1-invoice/en16931", "no LEIs: plain EN 16931");
+    assert_eq!(
+        (v1["cii"]["format"].as_str(), v1["cii"]["version"].as_u64()),
+        (Some("cii-d16b-invoice/en16931"), Some(1))
+    );
+    assert_eq!(v1["cii"]["number"], v1["number"], "one invoice in two syntaxes");
     // Nothing changed: the same version again.
     let again = json_of(seller.post(&issue, &json!({})).await, StatusCode::OK).await;
     assert_eq!((again["id"].clone(), again["new_version"].clone()), (v1["id"].clone(), json!(false)));
@@ -91,6 +96,12 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
     if let Some(result) = validate(&xml) {
         assert_eq!(result, Ok(()), "{xml}");
     }
+    let cii_path = format!("/api/v1/orders/{id}/documents/{}", v1["cii"]["id"].as_str().expect("cii id"));
+    let cii = seller.get(&cii_path).await.text().await.expect("cii");
+    assert!(cii.contains("CrossIndustryInvoice") && cii.contains("<ram:DuePayableAmount>425.00<"), "{cii}");
+    if let Some(result) = validate(&cii) {
+        assert_eq!(result, Ok(()), "{cii}");
+    }
     assert_problem(third.get(&path).await, StatusCode::NOT_FOUND, None).await;
     assert_problem(app.anonymous().get(&path).await, StatusCode::UNAUTHORIZED, None).await;
 
@@ -107,7 +118,7 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
     assert_ne!(v2["sha256"], v1["sha256"]);
     let list = json_of(buyer.get(&format!("/api/v1/orders/{id}/documents")).await, StatusCode::OK).await;
     let versions: Vec<u64> = list.as_array().expect("list").iter().filter_map(|d| d["version"].as_u64()).collect();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 1, 2], "UBL and CII, each in two versions");
     let old = buyer.get(&path).await.text().await.expect("v1");
     assert_eq!(old, xml, "an issued version never changes");
     let n = json_of(buyer.get("/api/v1/notifications").await, StatusCode::OK).await;

@@ -1,5 +1,6 @@
 //! An order's trade documents, first slice: the seller issues the commercial invoice as
-//! UBL 2.1 (EN 16931; Peppol BIS Billing 3.0 when both parties have an LEI), generated from
+//! UBL 2.1 (EN 16931; Peppol BIS Billing 3.0 when both parties have an LEI) and as
+//! UN/CEFACT CII D16B, generated from
 //! the order and the parties' registered details; both parties list and download every
 //! issued version.
 
@@ -35,6 +36,15 @@ fn payment_note(terms: PaymentTerms) -> &'static str {
     }
 }
 
+/// An issued commercial invoice: the UBL version (its fields at the top level) and the
+/// same invoice in CII syntax.
+#[derive(serde::Serialize)]
+pub struct IssuedInvoice {
+    #[serde(flatten)]
+    pub ubl: TradeDocumentRecord,
+    pub cii: TradeDocumentRecord,
+}
+
 /// The seller issues the commercial invoice for a binding order: the next version when the
 /// order or a party's details changed since the last one, otherwise the last one again.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/documents/commercial-invoice", tag = "documents",
@@ -63,12 +73,15 @@ pub async fn issue_commercial_invoice(
     let buyer = document_party(&state.store.get_organization(terms.buyer.as_str()).await?);
     let note = payment_note(terms.payment_terms).to_string();
     let today = time::OffsetDateTime::now_utc().date();
+    let invoice_for = |version: u32, date: time::Date| {
+        CommercialInvoice::for_order(&id, version, &terms, seller.clone(), buyer.clone(), date, note.clone())
+            .map_err(|e| StoreError::Refused(e.to_string()))
+    };
+    let actor = user.actor();
     let record = state
         .store
-        .issue_document(&user.actor(), &org, &id, "commercial_invoice", today, |version, date| {
-            let inv =
-                CommercialInvoice::for_order(&id, version, &terms, seller.clone(), buyer.clone(), date, note.clone())
-                    .map_err(|e| StoreError::Refused(e.to_string()))?;
+        .issue_document(&actor, &org, &id, "commercial_invoice", today, |version, date| {
+            let inv = invoice_for(version, date)?;
             let content = tradewind_documents::ubl::invoice(&inv).map_err(|e| StoreError::Refused(e.to_string()))?;
             let profile = if tradewind_documents::ubl::is_peppol(&inv) { "peppol-bis-3" } else { "en16931" };
             Ok(DocumentDraft {
@@ -79,8 +92,22 @@ pub async fn issue_commercial_invoice(
             })
         })
         .await?;
+    // The same invoice in UN/CEFACT CII syntax, versioned alongside.
+    let cii = state
+        .store
+        .issue_document(&actor, &org, &id, "commercial_invoice_cii", today, |version, date| {
+            let inv = invoice_for(version, date)?;
+            let content = tradewind_documents::cii::invoice(&inv).map_err(|e| StoreError::Refused(e.to_string()))?;
+            Ok(DocumentDraft {
+                number: inv.number,
+                format: "cii-d16b-invoice/en16931".into(),
+                media_type: "application/xml".into(),
+                content,
+            })
+        })
+        .await?;
     let status = if record.new_version { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(record)).into_response())
+    Ok((status, Json(IssuedInvoice { ubl: record, cii })).into_response())
 }
 
 /// Every issued version of the order's documents, for its two parties.
