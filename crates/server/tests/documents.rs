@@ -124,4 +124,10 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
     let n = json_of(buyer.get("/api/v1/notifications").await, StatusCode::OK).await;
     assert_eq!(n["items"][0]["kind"], "document_issued", "{n}");
     assert_problem(third.get(&format!("/api/v1/orders/{id}/documents")).await, StatusCode::NOT_FOUND, None).await;
+    // The order page lists every version with its download link; only the seller may issue.
+    let page = buyer.get(&format!("/orders/{id}")).await.text().await.expect("page");
+    assert!(page.contains("Commercial invoice (UBL)") && page.contains("Commercial invoice (CII)"), "{page}");
+    assert!(page.contains(&path) && !page.contains("id=\"invoice-form\""), "{page}");
+    let page = seller.get(&format!("/orders/{id}")).await.text().await.expect("page");
+    assert!(page.contains("id=\"invoice-form\""));
 }

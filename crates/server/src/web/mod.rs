@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/fund", post(orders::fund))
         .route("/orders/{id}/bank-transfer", post(orders::bank_transfer))
         .route("/orders/{id}/dispute", post(orders::open_dispute))
+        .route("/orders/{id}/invoice", post(orders::issue_invoice))
         .route("/orders/{id}/dispute/evidence", post(orders::dispute_evidence))
         .route("/orders/{id}/dispute/withdraw", post(orders::withdraw_dispute))
         .route("/orders/{id}/release", post(orders::release))

@@ -297,6 +297,9 @@ struct OrderPage {
     dispute: Option<DisputeView>,
     /// Booked transport with its tracking timeline and ETA.
     shipments: Vec<ShipmentView>,
+    /// Issued documents: (label, version, number, format, download path, SHA-256).
+    documents: Vec<(String, u32, String, String, String, String)>,
+    can_issue_invoice: bool,
     can_open_dispute: bool,
     /// A fresh idempotency key for the money forms on this page.
     idempotency_key: String,
@@ -399,6 +402,19 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
         payment: payments.last().map(|p| payment_view(&tr, p, is_buyer, state.payments.as_simulated_bank().is_some())),
         dispute,
         shipments: state.store.order_shipments(&org, id).await?.iter().map(shipment_view).collect(),
+        documents: state
+            .store
+            .order_documents(&org, id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let label = tr.t(&format!("document.{}", d.kind)).to_string();
+                let path = format!("/api/v1/orders/{id}/documents/{}", d.id);
+                (label, d.version, d.number, d.format, path, d.sha256)
+            })
+            .collect(),
+        can_issue_invoice: side == Party::Seller
+            && (v.order.order.status.is_binding() || v.order.order.status.label() == "completed"),
         can_open_dispute: allowed.contains(&"open_dispute"),
         can_release: is_buyer && allowed.contains(&"release"),
         idempotency_key: tradewind_store::new_id(),
@@ -523,6 +539,19 @@ pub async fn withdraw_dispute(
     let org = user.organization_id()?.to_string();
     state.store.withdraw_dispute(&user.actor(), &org, &id).await?;
     Ok(see_other(&format!("/orders/{id}?notice=dispute_withdrawn")))
+}
+
+/// `POST /orders/{id}/invoice`: the seller issues the commercial invoice (UBL and CII).
+pub async fn issue_invoice(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    crate::api::documents::issue_commercial_invoice(State(state), user.clone(), crate::problem::Path(id.clone()))
+        .await?;
+    Ok(see_other(&format!("/orders/{id}?notice=invoice_issued#documents")))
 }
 
 /// `POST /orders/{id}/release`: the buyer releases escrow to the seller, less the fee.
