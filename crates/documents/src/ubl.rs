@@ -27,8 +27,7 @@ pub const EN16931_CUSTOMIZATION_ID: &str = "urn:cen.eu:en16931:2017";
 /// Peppol BIS Billing 3.0 on EN 16931.
 pub const CUSTOMIZATION_ID: &str = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0";
 pub const PROFILE_ID: &str = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0";
-/// Why the lines carry no VAT (BT-120).
-pub const VAT_EXEMPTION_REASON: &str = "Not subject to VAT: cross-border sale invoiced without VAT registration";
+pub use tradewind_domain::documents::VAT_EXEMPTION_REASON;
 
 type W = Writer<Vec<u8>>;
 

@@ -13,6 +13,10 @@ use crate::deal::order::{OrderLine, OrderTerms, round_to_minor_unit};
 use crate::money::{Money, MoneyError};
 use serde::{Deserialize, Serialize};
 
+/// Why an invoice's lines carry no VAT (EN 16931 BT-120), while no VAT registrations are
+/// recorded.
+pub const VAT_EXEMPTION_REASON: &str = "Not subject to VAT: cross-border sale invoiced without VAT registration";
+
 /// A party as a trade document names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentParty {

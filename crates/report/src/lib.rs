@@ -1,3 +1,6 @@
+//! PDFs for people: the assessment report and the commercial invoice ([`invoice_pdf`],
+//! PDF/A-3 with the machine-readable invoice attached).
+//!
 //! The assessment report: the pathway staircase, the per-dimension bars and the history as
 //! charts ([`chart`]), shared by the web page (inline SVG) and the PDF ([`render_pdf`]).
 //!
@@ -7,10 +10,12 @@
 
 pub mod chart;
 mod fonts;
+mod invoice;
 mod labels;
 mod pdf;
 
 pub use fonts::Fonts;
+pub use invoice::{EmbeddedInvoice, invoice_pdf};
 pub use labels::Labels;
 pub use pdf::render_pdf;
 

@@ -15,31 +15,31 @@ use krilla::surface::Surface;
 use krilla::text::TextDirection;
 use tradewind_domain::assessment::{Coverage, FeatureStatus};
 
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
-const MARGIN: f32 = 48.0;
-const WIDTH: f32 = PAGE_W - 2.0 * MARGIN;
-const BOTTOM: f32 = PAGE_H - 56.0;
+pub(crate) const PAGE_W: f32 = 595.28;
+pub(crate) const PAGE_H: f32 = 841.89;
+pub(crate) const MARGIN: f32 = 48.0;
+pub(crate) const WIDTH: f32 = PAGE_W - 2.0 * MARGIN;
+pub(crate) const BOTTOM: f32 = PAGE_H - 56.0;
 
 /// What goes on a page: shapes in page coordinates, or a chart placed and scaled.
-enum Item {
+pub(crate) enum Item {
     Shape(Shape),
     Chart { drawing: Drawing, x: f32, y: f32, scale: f32 },
 }
 
 /// Flows blocks down the pages, starting a new page when one does not fit.
-struct Layout<'f> {
-    fonts: &'f Fonts,
-    pages: Vec<Vec<Item>>,
-    y: f32,
+pub(crate) struct Layout<'f> {
+    pub(crate) fonts: &'f Fonts,
+    pub(crate) pages: Vec<Vec<Item>>,
+    pub(crate) y: f32,
 }
 
 impl<'f> Layout<'f> {
-    fn new(fonts: &'f Fonts) -> Self {
+    pub(crate) fn new(fonts: &'f Fonts) -> Self {
         Layout { fonts, pages: vec![Vec::new()], y: MARGIN }
     }
 
-    fn page(&mut self) -> &mut Vec<Item> {
+    pub(crate) fn page(&mut self) -> &mut Vec<Item> {
         if self.pages.is_empty() {
             self.pages.push(Vec::new());
         }
@@ -47,14 +47,14 @@ impl<'f> Layout<'f> {
         &mut self.pages[last]
     }
 
-    fn ensure(&mut self, height: f32) {
+    pub(crate) fn ensure(&mut self, height: f32) {
         if self.y + height > BOTTOM && self.y > MARGIN {
             self.pages.push(Vec::new());
             self.y = MARGIN;
         }
     }
 
-    fn text(&mut self, x: f32, y: f32, size: f32, text: &str, bold: bool, fill: Color) {
+    pub(crate) fn text(&mut self, x: f32, y: f32, size: f32, text: &str, bold: bool, fill: Color) {
         self.page().push(Item::Shape(Shape::Text {
             x,
             y,
@@ -67,7 +67,7 @@ impl<'f> Layout<'f> {
     }
 
     /// Wrapped text at `indent` from the margin; moves the cursor below it.
-    fn para(&mut self, indent: f32, size: f32, bold: bool, fill: Color, text: &str) {
+    pub(crate) fn para(&mut self, indent: f32, size: f32, bold: bool, fill: Color, text: &str) {
         let fonts = self.fonts;
         let lines = chart::wrap(text, WIDTH - indent, |t| fonts.width(t, size, bold));
         let lead = size * 1.35;
@@ -80,14 +80,14 @@ impl<'f> Layout<'f> {
         }
     }
 
-    fn heading(&mut self, text: &str) {
+    pub(crate) fn heading(&mut self, text: &str) {
         self.ensure(60.0);
         self.y += 14.0;
         self.para(0.0, 13.0, true, chart::INK, text);
         self.y += 4.0;
     }
 
-    fn gap(&mut self, h: f32) {
+    pub(crate) fn gap(&mut self, h: f32) {
         self.y += h;
     }
 
@@ -216,6 +216,17 @@ fn draw(layout: Layout<'_>, input: &ReportInput, fonts: &Fonts) -> Result<Vec<u8
             .creator("tradewind".to_string())
             .language(input.lang.clone()),
     );
+    draw_pages(&mut doc, layout, fonts, |n, total| format!("tradewind · {} · {} {n}/{total}", input.subject, l.page))?;
+    doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
+}
+
+/// Draws the laid-out pages into `doc`, each with its footer line.
+pub(crate) fn draw_pages(
+    doc: &mut Document,
+    layout: Layout<'_>,
+    fonts: &Fonts,
+    footer: impl Fn(usize, usize) -> String,
+) -> Result<(), ReportError> {
     let total = layout.pages.len();
     for (n, items) in layout.pages.into_iter().enumerate() {
         let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| ReportError::Pdf("bad page size".into()))?;
@@ -233,14 +244,14 @@ fn draw(layout: Layout<'_>, input: &ReportInput, fonts: &Fonts) -> Result<Vec<u8
                 }
             }
         }
-        let footer = format!("tradewind · {} · {} {}/{}", input.subject, l.page, n + 1, total);
+        let text = footer(n + 1, total);
         shape(
             &mut surface,
             &Shape::Text {
                 x: MARGIN,
                 y: PAGE_H - 28.0,
                 size: 8.0,
-                text: footer,
+                text,
                 anchor: Anchor::Start,
                 bold: false,
                 fill: chart::MUTED,
@@ -250,7 +261,7 @@ fn draw(layout: Layout<'_>, input: &ReportInput, fonts: &Fonts) -> Result<Vec<u8
         surface.finish();
         page.finish();
     }
-    doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
+    Ok(())
 }
 
 fn paint(c: Color) -> krilla::paint::Paint {

@@ -71,9 +71,21 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
         (Some("cii-d16b-invoice/en16931"), Some(1))
     );
     assert_eq!(v1["cii"]["number"], v1["number"], "one invoice in two syntaxes");
+    // The PDF for people, with the UBL invoice attached (where the server has a font).
+    if let Some(pdf) = v1["pdf"].as_object() {
+        assert_eq!((pdf["format"].as_str(), pdf["version"].as_u64()), (Some("pdf-a-3b/invoice"), Some(1)));
+        let res = buyer.get(&format!("/api/v1/orders/{id}/documents/{}", pdf["id"].as_str().expect("pdf id"))).await;
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let bytes = res.bytes().await.expect("pdf");
+        assert!(bytes.starts_with(b"%PDF-1.7"));
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), pdf["sha256"].as_str().expect("sha"));
+    } else {
+        println!("the server has no font: the invoice was issued without its PDF");
+    }
     // Nothing changed: the same version again.
     let again = json_of(seller.post(&issue, &json!({})).await, StatusCode::OK).await;
     assert_eq!((again["id"].clone(), again["new_version"].clone()), (v1["id"].clone(), json!(false)));
+    assert_eq!(again["pdf"]["id"], v1["pdf"]["id"], "no new PDF either");
 
     // Both parties download it; the body is what its SHA-256 says; the rules accept it.
     let path = format!("/api/v1/orders/{id}/documents/{}", v1["id"].as_str().expect("doc id"));
@@ -118,7 +130,8 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
     assert_ne!(v2["sha256"], v1["sha256"]);
     let list = json_of(buyer.get(&format!("/api/v1/orders/{id}/documents")).await, StatusCode::OK).await;
     let versions: Vec<u64> = list.as_array().expect("list").iter().filter_map(|d| d["version"].as_u64()).collect();
-    assert_eq!(versions, [1, 2, 1, 2], "UBL and CII, each in two versions");
+    let expected: &[u64] = if v1["pdf"].is_object() { &[1, 2, 1, 2, 1, 2] } else { &[1, 2, 1, 2] };
+    assert_eq!(versions, expected, "UBL, CII and PDF, each in two versions");
     let old = buyer.get(&path).await.text().await.expect("v1");
     assert_eq!(old, xml, "an issued version never changes");
     let n = json_of(buyer.get("/api/v1/notifications").await, StatusCode::OK).await;

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tradewind_domain::documents::{CommercialInvoice, DocumentParty};
 use tradewind_domain::marketplace::PaymentTerms;
+use tradewind_report::{EmbeddedInvoice, Fonts, ReportError};
 use tradewind_store::{DocumentDraft, Organization, StoreError, TradeDocumentRecord};
 
 fn document_party(o: &Organization) -> DocumentParty {
@@ -43,6 +44,8 @@ pub struct IssuedInvoice {
     #[serde(flatten)]
     pub ubl: TradeDocumentRecord,
     pub cii: TradeDocumentRecord,
+    /// The PDF with the UBL invoice attached; absent when the server has no font.
+    pub pdf: Option<TradeDocumentRecord>,
 }
 
 /// The seller issues the commercial invoice for a binding order: the next version when the
@@ -88,7 +91,7 @@ pub async fn issue_commercial_invoice(
                 number: inv.number,
                 format: format!("ubl-2.1-invoice/{profile}"),
                 media_type: "application/xml".into(),
-                content,
+                content: content.into_bytes(),
             })
         })
         .await?;
@@ -102,12 +105,53 @@ pub async fn issue_commercial_invoice(
                 number: inv.number,
                 format: "cii-d16b-invoice/en16931".into(),
                 media_type: "application/xml".into(),
-                content,
+                content: content.into_bytes(),
             })
         })
         .await?;
+    // The PDF for people, with the UBL invoice attached, once per UBL version.
+    let pdf = match state.store.latest_document(&org, &id, "commercial_invoice_pdf").await? {
+        Some(p) if p.version == record.version => Some(p),
+        _ => {
+            let issued_on = record
+                .issued_at
+                .get(..10)
+                .and_then(|d| time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok())
+                .unwrap_or(today);
+            let inv = invoice_for(record.version, issued_on)?;
+            let xml = tradewind_documents::ubl::invoice(&inv).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let rendered = tokio::task::spawn_blocking(move || {
+                let fonts = Fonts::system()?;
+                let name = format!("{}.xml", inv.number);
+                tradewind_report::invoice_pdf(&inv, &EmbeddedInvoice { name: &name, xml: &xml }, &fonts)
+                    .map(|b| (inv.number, b))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("invoice PDF task: {e}")))?;
+            match rendered {
+                Ok((number, bytes)) => Some(
+                    state
+                        .store
+                        .issue_document(&actor, &org, &id, "commercial_invoice_pdf", today, |_, _| {
+                            Ok(DocumentDraft {
+                                number: number.clone(),
+                                format: "pdf-a-3b/invoice".into(),
+                                media_type: "application/pdf".into(),
+                                content: bytes.clone(),
+                            })
+                        })
+                        .await?,
+                ),
+                Err(ReportError::MissingFont { .. }) => {
+                    tracing::warn!("no font for the invoice PDF; the XML invoices are issued without it");
+                    None
+                }
+                Err(e) => return Err(ApiError::Internal(e.to_string())),
+            }
+        }
+    };
     let status = if record.new_version { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(IssuedInvoice { ubl: record, cii })).into_response())
+    Ok((status, Json(IssuedInvoice { ubl: record, cii, pdf })).into_response())
 }
 
 /// Every issued version of the order's documents, for its two parties.
@@ -134,15 +178,18 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let org = user.organization_id()?.to_string();
     let (record, content) = state.store.trade_document(&org, &id, &document_id).await?;
+    let extension = if record.media_type == "application/pdf" { "pdf" } else { "xml" };
     let mut res = content.into_response();
     let headers = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!("{}; charset=utf-8", record.media_type)) {
+    let media_type =
+        if extension == "xml" { format!("{}; charset=utf-8", record.media_type) } else { record.media_type.clone() };
+    if let Ok(v) = HeaderValue::from_str(&media_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", record.sha256)) {
         headers.insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.xml\"", record.number)) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{extension}\"", record.number)) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)

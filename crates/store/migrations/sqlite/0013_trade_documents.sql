@@ -12,8 +12,8 @@ CREATE TABLE trade_documents (
     -- The machine-readable format, e.g. ubl-2.1-invoice/peppol-bis-3 or ubl-2.1-invoice/en16931.
     format TEXT NOT NULL,
     media_type TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    content TEXT NOT NULL,
+    -- The bytes live in the content-addressed blobs table.
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
     issued_by TEXT NOT NULL REFERENCES organizations(id),
     issued_at TEXT NOT NULL,
     UNIQUE (order_id, kind, version)

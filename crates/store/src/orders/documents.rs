@@ -3,6 +3,7 @@
 //! the next version, and earlier versions stay readable.
 
 use super::*;
+use crate::blobs::put_blob;
 use sha2::{Digest, Sha256};
 
 /// An issued document as listed (without its content).
@@ -30,7 +31,7 @@ pub struct DocumentDraft {
     pub number: String,
     pub format: String,
     pub media_type: String,
-    pub content: String,
+    pub content: Vec<u8>,
 }
 
 const DOCUMENT_COLUMNS: &str = "id, order_id, kind, version, number, format, media_type, sha256, issued_by, issued_at";
@@ -52,8 +53,8 @@ fn document_from_row(r: &AnyRow) -> Result<TradeDocumentRecord> {
     })
 }
 
-fn sha256_hex(content: &str) -> String {
-    hex::encode(Sha256::digest(content.as_bytes()))
+fn sha256_hex(content: &[u8]) -> String {
+    hex::encode(Sha256::digest(content))
 }
 
 impl Store {
@@ -91,7 +92,7 @@ impl Store {
         let mut tx = self.begin_audited().await?;
         Self::order_in(&mut tx, organization_id, id).await?;
         let latest = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS}, content FROM trade_documents WHERE order_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1"
+            "SELECT {DOCUMENT_COLUMNS} FROM trade_documents WHERE order_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1"
         ))
         .bind(id)
         .bind(kind)
@@ -100,13 +101,12 @@ impl Store {
         let mut next_version = 1;
         if let Some(row) = latest {
             let record = document_from_row(&row)?;
-            let content: String = row.try_get("content")?;
             let issued_on = record
                 .issued_at
                 .get(..10)
                 .and_then(|d| time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok())
                 .ok_or_else(|| corrupt("document issue date", &record.issued_at))?;
-            if draft(record.version, issued_on)?.content == content {
+            if sha256_hex(&draft(record.version, issued_on)?.content) == record.sha256 {
                 return Ok(record);
             }
             next_version = record.version + 1;
@@ -125,8 +125,9 @@ impl Store {
             issued_at: now_text(),
             new_version: true,
         };
+        put_blob(&mut tx, &record.media_type, &d.content, &record.issued_at).await?;
         sqlx::query(&format!(
-            "INSERT INTO trade_documents ({DOCUMENT_COLUMNS}, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO trade_documents ({DOCUMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(&record.id)
         .bind(&record.order_id)
@@ -138,7 +139,6 @@ impl Store {
         .bind(&record.sha256)
         .bind(&record.issued_by)
         .bind(&record.issued_at)
-        .bind(&d.content)
         .execute(&mut *tx.tx)
         .await?;
         let order = Self::order_in(&mut tx, organization_id, id).await?;
@@ -178,17 +178,20 @@ impl Store {
         rows.iter().map(document_from_row).collect()
     }
 
-    /// One issued document with its content (parties of its order only).
+    /// One issued document with its bytes (parties of its order only).
     pub async fn trade_document(
         &self,
         organization_id: &str,
         id: &str,
         document_id: &str,
-    ) -> Result<(TradeDocumentRecord, String)> {
+    ) -> Result<(TradeDocumentRecord, Vec<u8>)> {
         self.get_order(organization_id, id).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS}, content FROM trade_documents WHERE id = $1 AND order_id = $2"
-        ))
+        let row = sqlx::query(
+            "SELECT d.id AS id, d.order_id AS order_id, d.kind AS kind, d.version AS version, d.number AS number,
+                    d.format AS format, d.media_type AS media_type, d.sha256 AS sha256, d.issued_by AS issued_by,
+                    d.issued_at AS issued_at, b.content AS content
+             FROM trade_documents d JOIN blobs b ON b.sha256 = d.sha256 WHERE d.id = $1 AND d.order_id = $2",
+        )
         .bind(document_id)
         .bind(id)
         .fetch_optional(&self.pool)
