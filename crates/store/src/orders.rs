@@ -17,9 +17,11 @@ use tradewind_domain::deal::order::{DeliveryWindow, Order, OrderEvent, OrderLine
 use tradewind_domain::deal::{OrderId, Party, PartyId};
 
 mod disputes;
+mod ledger_check;
 mod payments;
 mod payouts;
 pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
+pub use ledger_check::{LedgerCheckReport, LedgerFault};
 pub use payments::*;
 pub use payouts::*;
 
