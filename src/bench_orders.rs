@@ -38,6 +38,9 @@ pub struct OrdersBenchOptions {
     /// Callbacks settled per client count in the ledger measurement (0: skip it).
     pub ledger_postings: usize,
     pub json: bool,
+    /// An experiment, not a setting: run SQLite's connections with this `synchronous`
+    /// (`full`, `normal`) instead of the store's own, to measure what it costs.
+    pub sqlite_synchronous: Option<String>,
     /// The command line, printed with the results.
     pub command_line: String,
 }
@@ -160,6 +163,21 @@ async fn durability(store: &Store) -> Result<String> {
             parts.join(" ")
         }
     })
+}
+
+/// Sets `PRAGMA synchronous` on every connection of the pool, holding them all at once so
+/// none is missed (the experiment behind `--sqlite-synchronous`).
+async fn set_synchronous(store: &Store, mode: &str) -> Result<()> {
+    if !matches!(mode, "full" | "normal" | "extra") {
+        bail!("--sqlite-synchronous takes full, normal or extra, not {mode}");
+    }
+    let mut held = Vec::new();
+    for _ in 0..store.pool().options().get_max_connections() {
+        let mut conn = store.pool().acquire().await?;
+        sqlx::query(&format!("PRAGMA synchronous = {mode}")).execute(&mut *conn).await?;
+        held.push(conn);
+    }
+    Ok(())
 }
 
 /// Audited write transactions so far (the audit head's sequence number).
@@ -396,6 +414,11 @@ pub async fn run(opts: OrdersBenchOptions, out: &mut dyn Write) -> Result<()> {
 
 async fn run_on(opts: &OrdersBenchOptions, url: &str, out: &mut dyn Write) -> Result<()> {
     let store = Store::connect(url).await?;
+    if let Some(mode) = &opts.sqlite_synchronous
+        && store.backend() == tradewind_store::Backend::Sqlite
+    {
+        set_synchronous(&store, mode).await?;
+    }
     tradewind_server::ensure_reference_data(&store).await.map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -140,6 +140,10 @@ struct OrdersBenchArgs {
     /// One JSON object per line
     #[arg(long)]
     json: bool,
+    /// Experiment only: SQLite `synchronous` for the bench's connections (full, normal)
+    /// instead of the store's own setting
+    #[arg(long)]
+    sqlite_synchronous: Option<String>,
 }
 
 #[derive(Args)]
@@ -436,6 +440,7 @@ async fn main() -> Result<()> {
                 seconds: args.seconds,
                 ledger_postings: args.ledger_postings,
                 json: args.json,
+                sqlite_synchronous: args.sqlite_synchronous,
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             };
             bench_orders::run(options, &mut std::io::stdout().lock()).await
