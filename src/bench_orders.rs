@@ -624,8 +624,10 @@ async fn run_on(opts: &OrdersBenchOptions, url: &str, out: &mut dyn Write) -> Re
         report.orders_checked,
         if report.is_sound() { "sound".to_string() } else { format!("{} FAULTS", report.faults.len()) }
     )?;
+    // Idle keep-alive connections would hold the graceful shutdown open.
+    drop(target);
     let _ = stop_server.send(());
-    let _ = server.await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
     store.close().await;
     if !report.is_sound() {
         bail!("the ledger check found faults after the bench: {:?}", report.faults.first());

@@ -64,17 +64,18 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start tradewind serve");
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned from here: dropping it (also by a panic) kills the process and reaps it.
+        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
         let http = Client::new();
         for _ in 0..300 {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            if let Ok(r) = http.get(format!("{}/readyz", server.base)).send().await
                 && r.status().is_success()
             {
-                return Server { child, base };
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("tradewind serve did not become ready on {base}");
+        panic!("tradewind serve did not become ready on {}", server.base);
     }
 
     /// SIGKILL: no shutdown, no flush, in-flight requests cut.
