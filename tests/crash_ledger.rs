@@ -357,4 +357,12 @@ async fn killed_between_debit_and_credit_the_ledger_still_balances() {
     assert!(ok, "{out}");
     drop(server);
     store.close().await;
+    if let Ok(admin_url) = std::env::var("TRADEWIND_TEST_DATABASE_URL")
+        && !admin_url.is_empty()
+        && let Some((_, name)) = url.rsplit_once('/')
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.expect("drop db");
+    }
 }
