@@ -3,6 +3,7 @@
 //! paperless-trade assessment from a file (`assess`) without a database or a server.
 
 mod bench_matching;
+mod bench_orders;
 mod client;
 
 use anyhow::{Context, Result, bail};
@@ -82,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// The escrow ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Outgoing webhooks.
     Webhooks {
         #[command(subcommand)]
@@ -99,11 +105,48 @@ enum WebhooksCommand {
 }
 
 #[derive(Subcommand)]
+enum LedgerCommand {
+    /// Replay every order's journal entries and report the trial balance per currency,
+    /// accounts below zero, unbalanced entries and orders or payments that disagree with
+    /// the ledger; exits non-zero on any fault.
+    Check {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Search index: indexing throughput, query latency with filters and facets, peak memory.
     Search(SearchBenchArgs),
     /// Matching: latency of ranking suppliers for a new RFQ against a synthetic catalogue.
     Matching(MatchingBenchArgs),
+    /// Orders placed and funded per second over HTTP, latency per request, ledger postings per
+    /// second; on a fresh SQLite file, or a fresh database on the PostgreSQL server given by
+    /// --database-url.
+    Orders(OrdersBenchArgs),
+}
+
+#[derive(Args)]
+struct OrdersBenchArgs {
+    /// Concurrent clients, one run per count
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+    clients: Vec<usize>,
+    /// Seconds per client count
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Callbacks settled straight through the store per client count, for ledger postings
+    /// per second (0 skips that measurement)
+    #[arg(long, default_value_t = 1000)]
+    ledger_postings: usize,
+    /// One JSON object per line
+    #[arg(long)]
+    json: bool,
+    /// Experiment only: SQLite `synchronous` for the bench's connections (full, normal)
+    /// instead of the store's own setting
+    #[arg(long)]
+    sqlite_synchronous: Option<String>,
 }
 
 #[derive(Args)]
@@ -191,6 +234,10 @@ struct ServeArgs {
     /// Days after shipping or delivery without a dispute before escrow releases itself [default: 14]
     #[arg(long, env = "TRADEWIND_AUTO_RELEASE_DAYS")]
     auto_release_days: Option<u32>,
+    /// The secret the simulated bank signs its callbacks with; keep it across restarts so a
+    /// callback signed before one still verifies after it [default: a new one per start]
+    #[arg(long, env = "TRADEWIND_SIMULATED_BANK_SECRET", hide_env_values = true)]
+    simulated_bank_secret: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -413,6 +460,49 @@ async fn main() -> Result<()> {
         Some(Command::Bench { command: BenchCommand::Matching(args) }) => {
             bench_matching::run(args.docs, args.rfqs, &args.hs_file, &mut std::io::stdout().lock())
         }
+        Some(Command::Bench { command: BenchCommand::Orders(args) }) => {
+            let options = bench_orders::OrdersBenchOptions {
+                admin_url: cli.db.database_url.clone(),
+                clients: args.clients,
+                seconds: args.seconds,
+                ledger_postings: args.ledger_postings,
+                json: args.json,
+                sqlite_synchronous: args.sqlite_synchronous,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            bench_orders::run(options, &mut std::io::stdout().lock()).await
+        }
+        Some(Command::Ledger { command: LedgerCommand::Check { json } }) => {
+            let store = open_store(&cli.db, &file).await?;
+            let report = store.check_ledger().await?;
+            store.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let trial: Vec<String> = report.trial_balance.iter().map(|(c, d)| format!("{c} {d}")).collect();
+                println!(
+                    "ledger: {} entries, {} orders, {} payments checked; trial balance {}",
+                    report.entries_checked,
+                    report.orders_checked,
+                    report.payments_checked,
+                    if trial.is_empty() { "empty".to_string() } else { trial.join(", ") }
+                );
+                for fault in &report.faults {
+                    println!("FAULT {fault}");
+                }
+            }
+            if report.is_sound() {
+                if !json {
+                    println!("ledger sound");
+                }
+                Ok(())
+            } else {
+                if !json {
+                    println!("ledger has {} faults", report.faults.len());
+                }
+                std::process::exit(1);
+            }
+        }
         Some(Command::Webhooks { command: WebhooksCommand::DeliverOnce }) => {
             let store = open_store(&cli.db, &file).await?;
             let sender =
@@ -568,7 +658,10 @@ async fn serve(db: &DbArgs, file: &FileConfig, args: ServeArgs) -> Result<()> {
     } else {
         local
     };
-    let defaults = ServerSettings::default();
+    let mut defaults = ServerSettings::default();
+    if let Some(secret) = args.simulated_bank_secret.filter(|s| !s.is_empty()) {
+        defaults.simulated_bank.secret = secret;
+    }
     let settings = ServerSettings {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         questionnaire: Arc::new(questionnaire),

@@ -11,15 +11,21 @@ pub struct AuditedTx {
     pub(crate) tx: Transaction<'static, Any>,
     seq: i64,
     prev_hash: String,
+    /// This process's turn to write, given back when the transaction ends (declared after
+    /// `tx`, so it is released after the commit or rollback).
+    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Store {
     pub(crate) async fn begin_audited(&self) -> Result<AuditedTx> {
+        // Queue in the process first; the audit head's row lock still orders writers across
+        // processes (several servers on one PostgreSQL database).
+        let turn = self.writers.clone().lock_owned().await;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut *tx)
             .await?;
-        Ok(AuditedTx { seq: row.try_get("seq")?, prev_hash: row.try_get("hash")?, tx })
+        Ok(AuditedTx { seq: row.try_get("seq")?, prev_hash: row.try_get("hash")?, tx, _turn: turn })
     }
 
     /// A company's own audit entries, oldest first, `limit` at a time after `after_seq`.

@@ -75,6 +75,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// This process's audited writers, queued in order: every such write waits for the audit
+    /// chain head anyway, and waiting here holds no connection and wakes at once, where
+    /// waiting in the database holds a pooled connection (and on SQLite sleeps and polls).
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -113,7 +117,7 @@ impl Store {
             }
             Backend::Postgres => opts.max_connections(16).connect(&url).await?,
         };
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, writers: Default::default() };
         store.migrate().await?;
         Ok(store)
     }

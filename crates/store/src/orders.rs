@@ -22,11 +22,13 @@ use tradewind_domain::deal::{OrderId, Party, PartyId};
 mod amendments;
 mod disputes;
 mod documents;
+mod ledger_check;
 mod payments;
 mod payouts;
 pub use amendments::AmendmentAnswer;
 pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
 pub use documents::{DocumentDraft, TradeDocumentRecord};
+pub use ledger_check::{LedgerCheckReport, LedgerFault};
 pub use payments::*;
 pub use payouts::*;
 
