@@ -2,7 +2,8 @@
 //! order from the request's page; both sides accept; the buyer pays into escrow (the form
 //! posted twice, paid once) and the simulated bank confirms; the seller produces and ships;
 //! the buyer confirms delivery, opens a dispute the seller answers, withdraws it and
-//! releases the payment, less the platform fee.
+//! releases the payment, less the platform fee; the seller gives its bank account and the
+//! operator pays it out in a pain.001 file.
 //!
 //! Same rules as `browser.rs`: needs `/usr/bin/chromium` and `/usr/bin/chromedriver`;
 //! without them the test says why and passes, unless `TRADEWIND_REQUIRE_BROWSER=1`.
@@ -274,6 +275,37 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     // The same page in Simplified Chinese.
     click(b, "a.lang-switch").await?;
     expect_in(b, "#order-status", "已完成").await?;
+    b.goto(&format!("{base}{order_path}?lang=en")).await?;
+    log_out(b).await?;
+
+    // The seller gives the account it is paid to, with a typo first.
+    log_in(b, base, SELLER_EMAIL).await?;
+    fill(b, "holder_name", SELLER).await?;
+    fill(b, "iban", "GB29 NWBK 6016 1331 9268 18").await?;
+    click(b, "#bank-account-form button").await?;
+    expect_text(b, "check digits").await?;
+    b.goto(&format!("{base}/company")).await?;
+    fill(b, "holder_name", SELLER).await?;
+    fill(b, "iban", "GB29 NWBK 6016 1331 9268 19").await?;
+    fill(b, "bic", "NWBKGB2L").await?;
+    click(b, "#bank-account-form button").await?;
+    expect_text(b, "The bank account is saved").await?;
+    expect_in(b, "#bank-iban", "GB29 NWBK 6016 1331 9268 19").await?;
+    log_out(b).await?;
+
+    // The operator runs payouts: one pain.001 file paying the seller what it is owed.
+    b.goto(&format!("{base}/login")).await?;
+    fill(b, "email", OPERATOR_EMAIL).await?;
+    fill(b, "password", OPERATOR_PASSWORD).await?;
+    click(b, "form[action='/login'] button[type='submit']").await?;
+    wait_for_path(b, "/operator/queue").await?;
+    b.goto(&format!("{base}/operator/payouts")).await?;
+    expect_text(b, "No payout file yet").await?;
+    click(b, "#payouts-form button").await?;
+    expect_text(b, "Payouts ran").await?;
+    expect_in(b, ".payouts-table", PAYABLE).await?;
+    expect_in(b, "#reconciliation", "Every funding on the ledger has its money at the bank").await?;
+    snap(b, "payouts").await?;
     Ok(())
 }
 

@@ -233,6 +233,26 @@ pub struct BankAccountForm {
     pub bic: Option<String>,
 }
 
+/// A payout account from a form: holder name, IBAN (check digits verified) and optional BIC,
+/// every problem named by field.
+pub(crate) fn bank_account_from(
+    holder: &str,
+    iban: &str,
+    bic: Option<&str>,
+) -> Result<(String, BankAccount), ApiError> {
+    let mut errors = ValidationErrors::default();
+    let holder = tradewind_domain::validation::required_text(&mut errors, "holder_name", holder, 70);
+    let iban = iban.parse::<Iban>().map_err(|e| errors.push("iban", "invalid_iban", e.to_string())).ok();
+    let bic = match bic.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(None),
+        Some(b) => b.parse::<Bic>().map(Some).map_err(|e| errors.push("bic", "invalid_bic", e.to_string())).ok(),
+    };
+    let (Some(holder), Some(iban), Some(bic)) = (holder, iban, bic) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    Ok((holder, BankAccount::Iban { iban, bic }))
+}
+
 /// Sets the account the caller's company is paid to (company admins).
 #[utoipa::path(put, path = "/api/v1/organization/bank-account", tag = "payments", request_body = BankAccountForm,
     responses((status = 200, body = Object), (status = 403, body = crate::problem::Problem),
@@ -243,17 +263,7 @@ pub async fn set_bank_account(
     Json(form): Json<BankAccountForm>,
 ) -> Result<Json<BankAccountRecord>, ApiError> {
     let org = user.require_admin()?.to_string();
-    let mut errors = ValidationErrors::default();
-    let holder = tradewind_domain::validation::required_text(&mut errors, "holder_name", &form.holder_name, 70);
-    let iban = form.iban.parse::<Iban>().map_err(|e| errors.push("iban", "invalid_iban", e.to_string())).ok();
-    let bic = match form.bic.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Some(None),
-        Some(b) => b.parse::<Bic>().map(Some).map_err(|e| errors.push("bic", "invalid_bic", e.to_string())).ok(),
-    };
-    let (Some(holder), Some(iban), Some(bic)) = (holder, iban, bic) else {
-        return Err(ApiError::Invalid(errors));
-    };
-    let account = BankAccount::Iban { iban, bic };
+    let (holder, account) = bank_account_from(&form.holder_name, &form.iban, form.bic.as_deref())?;
     Ok(Json(state.store.set_bank_account(&user.actor(), &org, &holder, &account).await?))
 }
 

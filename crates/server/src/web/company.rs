@@ -147,6 +147,8 @@ struct CompanyPage {
     products: Vec<ProductView>,
     upload: Field,
     summary: Vec<SummaryItem>,
+    /// Where the company is paid: (holder, IBAN, BIC), if it gave an account.
+    bank_account: Option<(String, String, String)>,
 }
 
 impl CompanyPage {
@@ -163,7 +165,19 @@ impl CompanyPage {
         let products = state.store.list_products(org_id).await?.iter().map(ProductView::from).collect();
         let mut upload = Field::new(tr, "file", "file").hint(tr.t("hint.evidence"));
         errors.attach(std::slice::from_mut(&mut upload));
+        let bank_account = state.store.bank_account(org_id).await?.map(|b| {
+            let (iban, bic) = match &b.account {
+                tradewind_domain::deal::pain001::BankAccount::Iban { iban, bic } => {
+                    (iban.formatted(), bic.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default())
+                }
+                tradewind_domain::deal::pain001::BankAccount::AccountNumber { number, bic } => {
+                    (number.as_str().to_string(), bic.as_str().to_string())
+                }
+            };
+            (b.holder_name, iban, bic)
+        });
         Ok(CompanyPage {
+            bank_account,
             company: CompanyView::of(tr, &org),
             is_admin: user.user.is_admin_of(org_id),
             evidence,
@@ -183,6 +197,26 @@ pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> Result<Response
     }
     let page = CompanyPage::load(&state, ctx.chrome("title.company", "company"), user, &FormErrors::default()).await?;
     Ok(render(StatusCode::OK, &page))
+}
+
+/// `POST /company/bank-account`: an admin sets the account the company is paid to.
+pub async fn set_bank_account(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Result<Response, PageError> {
+    let user = ctx.signed_in_with(form.csrf_token())?;
+    let org = user.require_admin()?.to_string();
+    let bic = form.get("bic");
+    match crate::api::payments::bank_account_from(form.get("holder_name"), form.get("iban"), Some(bic)) {
+        Ok((holder, account)) => {
+            state.store.set_bank_account(&user.actor(), &org, &holder, &account).await?;
+            Ok(see_other("/company?notice=bank_account_set#bank-account"))
+        }
+        Err(e) => {
+            // The error summary at the top names each field and what is wrong with it.
+            let errors = FormErrors::from_api(ctx.tr(), &e).ok_or(PageError(e))?;
+            let page =
+                CompanyPage::load(&state, ctx.chrome_at("title.company", "company", "/company"), user, &errors).await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
 }
 
 /// An evidence upload as the form sends it.

@@ -17,6 +17,7 @@ mod marketplace;
 mod operator;
 mod orders;
 mod page;
+mod payouts;
 mod store;
 
 use crate::AppState;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/company", get(company::profile))
         .route("/company/evidence", post(company::upload_evidence))
         .route("/company/resubmit", post(company::resubmit))
+        .route("/company/bank-account", post(company::set_bank_account))
         .route("/company/users", get(company::users))
         .route("/company/invitations", post(company::invite))
         .route("/operator/queue", get(operator::queue))
@@ -74,6 +76,7 @@ pub fn router() -> Router<AppState> {
         .route("/company/blocks", get(inquiries::blocks).post(inquiries::block))
         .route("/company/blocks/{id}/unblock", post(inquiries::unblock))
         .route("/operator/reports", get(inquiries::reports))
+        .route("/operator/payouts", get(payouts::show).post(payouts::run))
         .route("/operator/reports/{id}/decision", post(inquiries::decide))
         .route("/stores/{id}", get(store::front))
         .route("/cart", get(store::cart).post(store::add))
