@@ -18,18 +18,7 @@ const QDT_NS: &str = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 /// EN 16931 without a further specification.
 pub const GUIDELINE_ID: &str = "urn:cen.eu:en16931:2017";
 
-type W = Writer<Vec<u8>>;
-
-fn text(w: &mut W, name: &str, value: &str) -> io::Result<()> {
-    w.create_element(name).write_text_content(BytesText::new(value))?;
-    Ok(())
-}
-
-fn amount_text(m: Money) -> String {
-    let mut a = m.amount();
-    a.rescale(u32::from(m.currency().minor_units().unwrap_or(0)));
-    a.to_string()
-}
+use crate::xml::{W, amount_text, text};
 
 fn date(w: &mut W, name: &str, d: time::Date) -> io::Result<()> {
     let s = format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());

@@ -8,6 +8,7 @@
 
 pub mod cii;
 pub mod ubl;
+mod xml;
 
 /// Why a document could not be written.
 #[derive(Debug, thiserror::Error)]

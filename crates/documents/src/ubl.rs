@@ -29,18 +29,7 @@ pub const CUSTOMIZATION_ID: &str = "urn:cen.eu:en16931:2017#compliant#urn:fdc:pe
 pub const PROFILE_ID: &str = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0";
 pub use tradewind_domain::documents::VAT_EXEMPTION_REASON;
 
-type W = Writer<Vec<u8>>;
-
-fn text(w: &mut W, name: &str, value: &str) -> io::Result<()> {
-    w.create_element(name).write_text_content(BytesText::new(value))?;
-    Ok(())
-}
-
-fn amount_text(m: Money) -> String {
-    let mut a = m.amount();
-    a.rescale(u32::from(m.currency().minor_units().unwrap_or(0)));
-    a.to_string()
-}
+use crate::xml::{W, amount_text, text};
 
 fn amount(w: &mut W, name: &str, m: Money) -> io::Result<()> {
     w.create_element(name)
