@@ -17,9 +17,10 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use rust_decimal::Decimal;
 use std::io;
 use tradewind_domain::Money;
-use tradewind_domain::documents::{CommercialInvoice, DocumentParty};
+use tradewind_domain::documents::{CommercialInvoice, CreditNote, DocumentParty};
 
 const INVOICE_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
+const CREDIT_NOTE_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
 const CAC_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 const CBC_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
 /// EN 16931 without a further specification.
@@ -93,13 +94,36 @@ pub fn is_peppol(inv: &CommercialInvoice) -> bool {
 
 /// Writes the invoice as a UBL 2.1 `Invoice` document (UTF-8).
 pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
+    write(inv, None)
+}
+
+/// Writes the credit note as a UBL 2.1 `CreditNote` document (UTF-8), referring to the
+/// invoice it credits.
+pub fn credit_note(cn: &CreditNote) -> Result<String, DocumentError> {
+    write(&cn.document, Some(&cn.credits_invoice))
+}
+
+/// An `Invoice`, or with `credits` the `CreditNote` for that invoice number: the same
+/// content under the other root, type code and line element names.
+fn write(inv: &CommercialInvoice, credits: Option<&str>) -> Result<String, DocumentError> {
+    let (root, ns, type_element, type_code, line_element, quantity_element) = match credits {
+        None => ("Invoice", INVOICE_NS, "cbc:InvoiceTypeCode", "380", "cac:InvoiceLine", "cbc:InvoicedQuantity"),
+        Some(_) => (
+            "CreditNote",
+            CREDIT_NOTE_NS,
+            "cbc:CreditNoteTypeCode",
+            "381",
+            "cac:CreditNoteLine",
+            "cbc:CreditedQuantity",
+        ),
+    };
     let lines = inv.line_amounts()?;
     let total = inv.total()?;
     let zero = Money::from_minor_units(0, inv.currency);
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    w.create_element("Invoice")
-        .with_attribute(("xmlns", INVOICE_NS))
+    w.create_element(root)
+        .with_attribute(("xmlns", ns))
         .with_attribute(("xmlns:cac", CAC_NS))
         .with_attribute(("xmlns:cbc", CBC_NS))
         .write_inner_content(|w| {
@@ -114,11 +138,18 @@ pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
             if let Some(d) = inv.due_date {
                 text(w, "cbc:DueDate", &d.to_string())?;
             }
-            text(w, "cbc:InvoiceTypeCode", "380")?;
+            text(w, type_element, type_code)?;
             text(w, "cbc:Note", &format!("Delivery terms (Incoterms 2020): {}", inv.delivery_terms))?;
             text(w, "cbc:DocumentCurrencyCode", inv.currency.as_str())?;
             text(w, "cbc:BuyerReference", &inv.order_reference)?;
             w.create_element("cac:OrderReference").write_inner_content(|w| text(w, "cbc:ID", &inv.order_reference))?;
+            if let Some(number) = credits {
+                w.create_element("cac:BillingReference").write_inner_content(|w| {
+                    w.create_element("cac:InvoiceDocumentReference")
+                        .write_inner_content(|w| text(w, "cbc:ID", number))?;
+                    Ok(())
+                })?;
+            }
             party(w, "cac:AccountingSupplierParty", &inv.seller)?;
             party(w, "cac:AccountingCustomerParty", &inv.buyer)?;
             if let Some(country) = inv.delivery_country {
@@ -151,9 +182,9 @@ pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
                 amount(w, "cbc:PayableAmount", total)
             })?;
             for (i, (line, net)) in inv.lines.iter().zip(lines.iter()).enumerate() {
-                w.create_element("cac:InvoiceLine").write_inner_content(|w| {
+                w.create_element(line_element).write_inner_content(|w| {
                     text(w, "cbc:ID", &(i + 1).to_string())?;
-                    w.create_element("cbc:InvoicedQuantity")
+                    w.create_element(quantity_element)
                         .with_attribute(("unitCode", line.unit.code()))
                         .write_text_content(BytesText::new(&line.quantity.normalize().to_string()))?;
                     amount(w, "cbc:LineExtensionAmount", *net)?;
@@ -306,6 +337,45 @@ pub(crate) mod tests {
                 None
             }
             _ => Some(Err(report)),
+        }
+    }
+
+    #[test]
+    fn a_credit_note_refers_to_its_invoice_and_the_rules_accept_it() {
+        let inv = sample_with("USD", Some("529900T8BM49AURSDO55"));
+        let seller = inv.seller.clone();
+        let buyer = inv.buyer.clone();
+        let usd = inv.currency;
+        let terms = tradewind_domain::deal::order::OrderTerms {
+            seller: "s".parse().expect("s"),
+            buyer: "b".parse().expect("b"),
+            currency: usd,
+            lines: inv.lines.clone(),
+            incoterm: "FOB".parse().expect("fob"),
+            named_place: "VNSGN".parse().expect("place"),
+            payment_terms: serde_json::from_str("\"escrow\"").expect("terms"),
+            delivery: DeliveryWindow {
+                earliest: time::macros::date!(2026 - 12 - 01),
+                latest: time::macros::date!(2026 - 12 - 31),
+            },
+        };
+        let refunded = Money::new("100.00".parse().expect("d"), usd).expect("m");
+        let cn =
+            CreditNote::for_refund("0190a1b2-c3d4", 1, &terms, seller, buyer, inv.issue_date, &inv.number, refunded)
+                .expect("credit note");
+        let xml = credit_note(&cn).expect("xml");
+        for needle in [
+            "<CreditNote xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2\"",
+            "<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>",
+            "<cbc:ID>CN-0190A1B2C3D4-1</cbc:ID>",
+            "<cac:InvoiceDocumentReference>",
+            "<cbc:CreditedQuantity unitCode=\"KGM\">1</cbc:CreditedQuantity>",
+            "<cbc:PayableAmount currencyID=\"USD\">100.00</cbc:PayableAmount>",
+        ] {
+            assert!(xml.contains(needle), "{needle} in\n{xml}");
+        }
+        if let Some(result) = official_validator(&xml, "credit-note") {
+            assert_eq!(result, Ok(()), "{xml}");
         }
     }
 

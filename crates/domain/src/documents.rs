@@ -118,6 +118,51 @@ impl CommercialInvoice {
     }
 }
 
+/// A credit note: the seller credits the buyer part of an invoice (a refund), as an
+/// invoice-shaped document whose lines say what is credited, referring to the invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNote {
+    /// Number, dates, parties and the credited lines.
+    pub document: CommercialInvoice,
+    /// The number of the invoice credited (BT-25).
+    pub credits_invoice: String,
+}
+
+impl CreditNote {
+    /// The credit note for `refunded` on an order invoiced as `invoice_number`: one line,
+    /// classified like the order's first line, for the refunded amount.
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_refund(
+        order_id: &str,
+        version: u32,
+        terms: &OrderTerms,
+        seller: DocumentParty,
+        buyer: DocumentParty,
+        issue_date: time::Date,
+        invoice_number: &str,
+        refunded: Money,
+    ) -> Result<CreditNote, InvoiceError> {
+        let mut document = CommercialInvoice::for_order(
+            order_id,
+            version,
+            terms,
+            seller,
+            buyer,
+            issue_date,
+            format!("Refunded from escrow on tradewind against invoice {invoice_number}"),
+        )?;
+        let first = document.lines.first().cloned().ok_or(InvoiceError::NoLines)?;
+        document.number = document.number.replacen("INV-", "CN-", 1);
+        document.lines = vec![OrderLine {
+            description: format!("Refund on order {order_id}: {}", first.description),
+            quantity: rust_decimal::Decimal::ONE,
+            unit_price: refunded,
+            ..first
+        }];
+        Ok(CreditNote { document, credits_invoice: invoice_number.to_string() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

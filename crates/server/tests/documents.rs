@@ -144,3 +144,60 @@ async fn the_seller_issues_versioned_invoices_both_parties_read_and_the_rules_ac
     let page = seller.get(&format!("/orders/{id}")).await.text().await.expect("page");
     assert!(page.contains("id=\"invoice-form\""));
 }
+
+#[tokio::test]
+async fn a_refund_is_credited_against_the_invoice() {
+    let app = TestApp::spawn().await;
+    let (buyer, _) = app.register("Hanse Kaffee", "DE", "B1", "b@x.example").await;
+    let (seller, seller_org) = app.register("Pepper House", "VN", "S1", "s@x.example").await;
+    verify(&app, &seller_org).await;
+    let o = json_of(buyer.post("/api/v1/orders", &purchase_order(&seller_org)).await, StatusCode::CREATED).await;
+    let id = o["id"].as_str().expect("id").to_string();
+    event(&buyer, &id, "accept").await;
+    event(&seller, &id, "accept").await;
+    fund_through_bank(&buyer, &id).await;
+    let credit = format!("/api/v1/orders/{id}/documents/credit-note");
+    let e = assert_problem(seller.post(&credit, &json!({})).await, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("commercial invoice first"), "{e}");
+    json_of(
+        seller.post(&format!("/api/v1/orders/{id}/documents/commercial-invoice"), &json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let e = assert_problem(seller.post(&credit, &json!({})).await, StatusCode::CONFLICT, None).await;
+    assert!(e["detail"].as_str().expect("detail").contains("nothing was refunded"), "{e}");
+    let refund = seller
+        .post_with_header(&format!("/api/v1/orders/{id}/refund"), &json!({"amount": "100.00"}), "Idempotency-Key", "r1")
+        .await;
+    json_of(refund, StatusCode::OK).await;
+    assert_problem(buyer.post(&credit, &json!({})).await, StatusCode::CONFLICT, None).await;
+    let cn = json_of(seller.post(&credit, &json!({})).await, StatusCode::CREATED).await;
+    assert_eq!(
+        (cn["kind"].as_str(), cn["format"].as_str()),
+        (Some("credit_note"), Some("ubl-2.1-credit-note/en16931"))
+    );
+    json_of(seller.post(&credit, &json!({})).await, StatusCode::OK).await;
+    let xml = buyer
+        .get(&format!("/api/v1/orders/{id}/documents/{}", cn["id"].as_str().expect("id")))
+        .await
+        .text()
+        .await
+        .expect("xml");
+    for needle in [
+        "<cbc:CreditNoteTypeCode>381<",
+        "<cbc:PayableAmount currencyID=\"USD\">100.00<",
+        "<cac:InvoiceDocumentReference>",
+    ] {
+        assert!(xml.contains(needle), "{needle} in {xml}");
+    }
+    if let Some(result) = validate(&xml) {
+        assert_eq!(result, Ok(()), "{xml}");
+    }
+    // A second refund changes the credited total: a new version.
+    let refund = seller
+        .post_with_header(&format!("/api/v1/orders/{id}/refund"), &json!({"amount": "25.00"}), "Idempotency-Key", "r2")
+        .await;
+    json_of(refund, StatusCode::OK).await;
+    let v2 = json_of(seller.post(&credit, &json!({})).await, StatusCode::CREATED).await;
+    assert_eq!(v2["version"], 2);
+}

@@ -10,7 +10,9 @@ use crate::problem::{ApiError, Json, Path};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tradewind_domain::documents::{CommercialInvoice, DocumentParty};
+use tradewind_domain::Money;
+use tradewind_domain::deal::ledger::Account;
+use tradewind_domain::documents::{CommercialInvoice, CreditNote, DocumentParty};
 use tradewind_domain::marketplace::PaymentTerms;
 use tradewind_report::{EmbeddedInvoice, Fonts, ReportError};
 use tradewind_store::{DocumentDraft, Organization, StoreError, TradeDocumentRecord};
@@ -152,6 +154,66 @@ pub async fn issue_commercial_invoice(
     };
     let status = if record.new_version { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(IssuedInvoice { ubl: record, cii, pdf })).into_response())
+}
+
+/// The seller issues the credit note for what was refunded to the buyer from escrow so far,
+/// referring to the latest commercial invoice: UBL 2.1 CreditNote (EN 16931; Peppol when
+/// both parties have an LEI). A new version when the refunded total changed.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/documents/credit-note", tag = "documents",
+    params(("id" = String, Path)),
+    responses((status = 201, description = "a new version", body = Object),
+        (status = 200, description = "nothing changed: the latest version", body = Object),
+        (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+pub async fn issue_credit_note(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let order = state.store.get_order(&org, &id).await?;
+    let terms = order.order.terms.clone();
+    if terms.seller.as_str() != org {
+        return Err(ApiError::Refused("the seller issues the credit note".into()));
+    }
+    let invoice =
+        state.store.latest_document(&org, &id, "commercial_invoice").await?.ok_or_else(|| {
+            ApiError::Refused("issue the commercial invoice first; a credit note refers to it".into())
+        })?;
+    let books = state.store.order_ledger(&org, &id).await?;
+    let refunded = books.ledger.balance(&Account::RefundsPayable { buyer: terms.buyer.clone() }, terms.currency);
+    if refunded <= rust_decimal::Decimal::ZERO {
+        return Err(ApiError::Refused("nothing was refunded on this order; there is nothing to credit".into()));
+    }
+    let refunded = Money::new(refunded, terms.currency).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let seller = document_party(&state.store.get_organization(terms.seller.as_str()).await?);
+    let buyer = document_party(&state.store.get_organization(terms.buyer.as_str()).await?);
+    let today = time::OffsetDateTime::now_utc().date();
+    let record = state
+        .store
+        .issue_document(&user.actor(), &org, &id, "credit_note", today, |version, date| {
+            let cn = CreditNote::for_refund(
+                &id,
+                version,
+                &terms,
+                seller.clone(),
+                buyer.clone(),
+                date,
+                &invoice.number,
+                refunded,
+            )
+            .map_err(|e| StoreError::Refused(e.to_string()))?;
+            let content = tradewind_documents::ubl::credit_note(&cn).map_err(|e| StoreError::Refused(e.to_string()))?;
+            let profile = if tradewind_documents::ubl::is_peppol(&cn.document) { "peppol-bis-3" } else { "en16931" };
+            Ok(DocumentDraft {
+                number: cn.document.number,
+                format: format!("ubl-2.1-credit-note/{profile}"),
+                media_type: "application/xml".into(),
+                content: content.into_bytes(),
+            })
+        })
+        .await?;
+    let status = if record.new_version { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(record)).into_response())
 }
 
 /// Every issued version of the order's documents, for its two parties.

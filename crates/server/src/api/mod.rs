@@ -136,6 +136,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::evidence))
         .routes(routes!(disputes::withdraw))
         .routes(routes!(documents::issue_commercial_invoice))
+        .routes(routes!(documents::issue_credit_note))
         .routes(routes!(documents::list))
         .routes(routes!(documents::download))
         .routes(routes!(disputes::operator_get))
