@@ -129,28 +129,16 @@ pub struct CreditNote {
 }
 
 impl CreditNote {
-    /// The credit note for `refunded` on an order invoiced as `invoice_number`: one line,
-    /// classified like the order's first line, for the refunded amount.
-    #[allow(clippy::too_many_arguments)]
+    /// The credit note for `refunded` against the invoice `invoice_number`, from the
+    /// order's invoice data `document` (for this version and date): one line, classified
+    /// like the order's first line, for the refunded amount.
     pub fn for_refund(
-        order_id: &str,
-        version: u32,
-        terms: &OrderTerms,
-        seller: DocumentParty,
-        buyer: DocumentParty,
-        issue_date: time::Date,
+        mut document: CommercialInvoice,
         invoice_number: &str,
         refunded: Money,
     ) -> Result<CreditNote, InvoiceError> {
-        let mut document = CommercialInvoice::for_order(
-            order_id,
-            version,
-            terms,
-            seller,
-            buyer,
-            issue_date,
-            format!("Refunded from escrow on tradewind against invoice {invoice_number}"),
-        )?;
+        let order_id = document.order_reference.clone();
+        document.payment_note = format!("Refunded from escrow on tradewind against invoice {invoice_number}");
         let first = document.lines.first().cloned().ok_or(InvoiceError::NoLines)?;
         document.number = document.number.replacen("INV-", "CN-", 1);
         document.lines = vec![OrderLine {

@@ -200,4 +200,9 @@ async fn a_refund_is_credited_against_the_invoice() {
     json_of(refund, StatusCode::OK).await;
     let v2 = json_of(seller.post(&credit, &json!({})).await, StatusCode::CREATED).await;
     assert_eq!(v2["version"], 2);
+    // Another company cannot issue or read it.
+    let (third, _) = app.register("Third Party", "KE", "T1", "t@x.example").await;
+    assert_problem(third.post(&credit, &json!({})).await, StatusCode::NOT_FOUND, None).await;
+    let path = format!("/api/v1/orders/{id}/documents/{}", cn["id"].as_str().expect("id"));
+    assert_problem(third.get(&path).await, StatusCode::NOT_FOUND, None).await;
 }

@@ -304,6 +304,13 @@ async fn sellers_are_paid_out_once_in_a_pain001_file_the_official_schema_accepts
     assert!(l["trial_balance"].as_array().expect("tb").iter().all(|t| dec(&t["sum"]).is_zero()));
     let r = json_of(op.get("/api/v1/operator/reconciliation").await, StatusCode::OK).await;
     assert_eq!(r["clean"], true, "{r}");
+    // The payouts page is the operator's: a company gets not found, anonymous a login.
+    let page = op.get("/operator/payouts").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.expect("page").contains(file["message_id"].as_str().expect("message id")));
+    assert_eq!(seller.get("/operator/payouts").await.status(), StatusCode::NOT_FOUND);
+    let anon = app.anonymous().get("/operator/payouts").await;
+    assert_eq!(anon.url().path(), "/login", "sent to log in");
 }
 
 #[tokio::test]

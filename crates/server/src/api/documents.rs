@@ -191,17 +191,11 @@ pub async fn issue_credit_note(
     let record = state
         .store
         .issue_document(&user.actor(), &org, &id, "credit_note", today, |version, date| {
-            let cn = CreditNote::for_refund(
-                &id,
-                version,
-                &terms,
-                seller.clone(),
-                buyer.clone(),
-                date,
-                &invoice.number,
-                refunded,
-            )
-            .map_err(|e| StoreError::Refused(e.to_string()))?;
+            let invoice_data =
+                CommercialInvoice::for_order(&id, version, &terms, seller.clone(), buyer.clone(), date, String::new())
+                    .map_err(|e| StoreError::Refused(e.to_string()))?;
+            let cn = CreditNote::for_refund(invoice_data, &invoice.number, refunded)
+                .map_err(|e| StoreError::Refused(e.to_string()))?;
             let content = tradewind_documents::ubl::credit_note(&cn).map_err(|e| StoreError::Refused(e.to_string()))?;
             let profile = if tradewind_documents::ubl::is_peppol(&cn.document) { "peppol-bis-3" } else { "en16931" };
             Ok(DocumentDraft {

@@ -218,11 +218,16 @@ pub async fn reconciliation(
 ) -> Result<Json<ReconciliationView>, ApiError> {
     user.require_operator()?;
     let provider = state.payments.name();
-    let ledger = state.store.ledger_fundings(provider).await?;
-    let statement = state.payments.statement().await?;
-    let report = payment::reconcile(&ledger, &statement);
+    let report = reconcile_with_provider(&state).await?;
     let unapplied_events = state.store.unapplied_provider_events(provider).await?;
     Ok(Json(ReconciliationView { provider, clean: report.is_clean(), report, unapplied_events }))
+}
+
+/// The ledger's fundings paired with the payment provider's statement.
+pub(crate) async fn reconcile_with_provider(state: &AppState) -> Result<Reconciliation, ApiError> {
+    let ledger = state.store.ledger_fundings(state.payments.name()).await?;
+    let statement = state.payments.statement().await?;
+    Ok(payment::reconcile(&ledger, &statement))
 }
 
 /// The account a company is paid to.

@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use tradewind_domain::deal::payment;
 
 #[derive(Template)]
 #[template(path = "payouts.html")]
@@ -37,9 +36,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Response, P
             (f.message_id, f.total.to_string(), f.item_count, super::company::day(&f.created_at), path)
         })
         .collect();
-    let provider = state.payments.name();
-    let statement = state.payments.statement().await.map_err(crate::problem::ApiError::from)?;
-    let report = payment::reconcile(&state.store.ledger_fundings(provider).await?, &statement);
+    let report = crate::api::payments::reconcile_with_provider(&state).await?;
     let mut unmatched: Vec<String> = report
         .only_at_provider
         .iter()
