@@ -232,6 +232,7 @@ pub(crate) mod tests {
             country: country.parse().expect("country"),
             lei: lei.map(|l| l.parse().expect("lei")),
             email: format!("accounts@{}.example", name.to_lowercase().replace(' ', "")),
+            vat_id: None,
         }
     }
 

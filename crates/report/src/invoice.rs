@@ -219,6 +219,7 @@ mod tests {
             country: country.parse().expect("country"),
             lei: None,
             email: "ar@example.com".into(),
+            vat_id: None,
         }
     }
 

@@ -27,6 +27,7 @@ fn document_party(o: &Organization) -> DocumentParty {
         country: o.country,
         lei: o.lei.clone(),
         email: o.contact.email.clone(),
+        vat_id: None,
     }
 }
 

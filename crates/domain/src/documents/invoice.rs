@@ -1,6 +1,5 @@
-//! Trade documents as data: what a commercial invoice says, built from an order and its two
-//! parties, so that the data is entered once. Writing the standard formats (UBL 2.1, …) is
-//! the documents adapter's job; this module owns the content and its totals.
+//! The commercial invoice and the credit note as data: what they say, built from an order
+//! and its two parties, and their totals.
 //!
 //! # VAT in cross-border invoices
 //! The platform does not hold VAT registrations yet, so an invoice states its lines as
@@ -8,7 +7,8 @@
 //! rules allow only when neither party shows a VAT identifier. When VAT identifiers are
 //! recorded, zero-rated exports become category `G`.
 
-use crate::codes::{CountryCode, CurrencyCode, Lei};
+use super::DocumentParty;
+use crate::codes::{CountryCode, CurrencyCode};
 use crate::deal::order::{OrderLine, OrderTerms, round_to_minor_unit};
 use crate::money::{Money, MoneyError};
 use serde::{Deserialize, Serialize};
@@ -16,21 +16,6 @@ use serde::{Deserialize, Serialize};
 /// Why an invoice's lines carry no VAT (EN 16931 BT-120), while no VAT registrations are
 /// recorded.
 pub const VAT_EXEMPTION_REASON: &str = "Not subject to VAT: cross-border sale invoiced without VAT registration";
-
-/// A party as a trade document names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentParty {
-    pub legal_name: String,
-    pub registration_number: String,
-    pub street: String,
-    pub city: String,
-    pub postal_code: String,
-    pub country: CountryCode,
-    /// Where electronic documents reach the party: its LEI when it has one, else its
-    /// contact e-mail.
-    pub lei: Option<Lei>,
-    pub email: String,
-}
 
 /// The seller's commercial invoice for an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +153,7 @@ mod tests {
             country: country.parse().expect("country"),
             lei: None,
             email: "a@b.example".into(),
+            vat_id: None,
         }
     }
 
