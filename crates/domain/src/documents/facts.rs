@@ -104,20 +104,20 @@ impl PartyFields {
                 }
             }
         }
-        if let Some(p) = &self.customs_procedure {
-            if p.len() != 4 || !p.chars().all(|c| c.is_ascii_digit()) {
-                e.push("customs_procedure", "invalid", "customs_procedure is a 4-digit code such as 1000 or 4000");
-            }
+        if let Some(p) = &self.customs_procedure
+            && (p.len() != 4 || !p.chars().all(|c| c.is_ascii_digit()))
+        {
+            e.push("customs_procedure", "invalid", "customs_procedure is a 4-digit code such as 1000 or 4000");
         }
-        if let Some(p) = self.insured_percent {
-            if p < Decimal::from(100) || p > Decimal::from(200) {
-                e.push("insured_percent", "out_of_range", "insured_percent must be between 100 and 200");
-            }
+        if let Some(p) = self.insured_percent
+            && (p < Decimal::from(100) || p > Decimal::from(200))
+        {
+            e.push("insured_percent", "out_of_range", "insured_percent must be between 100 and 200");
         }
-        if let Some(w) = self.verified_gross_kg {
-            if w <= Decimal::ZERO {
-                e.push("verified_gross_kg", "not_positive", "verified_gross_kg must be more than zero");
-            }
+        if let Some(w) = self.verified_gross_kg
+            && w <= Decimal::ZERO
+        {
+            e.push("verified_gross_kg", "not_positive", "verified_gross_kg must be more than zero");
         }
         if self.lines.len() > 500 {
             e.push("lines", "too_many", "at most 500 lines");
@@ -132,14 +132,14 @@ impl PartyFields {
                     );
                 }
             }
-            if let (Some(n), Some(g)) = (l.net_kg, l.gross_kg) {
-                if n > g {
-                    e.push(
-                        format!("lines[{i}].net_kg"),
-                        "net_above_gross",
-                        format!("lines[{i}].net_kg ({n}) cannot be more than its gross weight ({g})"),
-                    );
-                }
+            if let (Some(n), Some(g)) = (l.net_kg, l.gross_kg)
+                && n > g
+            {
+                e.push(
+                    format!("lines[{i}].net_kg"),
+                    "net_above_gross",
+                    format!("lines[{i}].net_kg ({n}) cannot be more than its gross weight ({g})"),
+                );
             }
             if l.packages == Some(0) {
                 e.push(
@@ -148,23 +148,23 @@ impl PartyFields {
                     format!("lines[{i}].packages must be at least 1"),
                 );
             }
-            if let Some(t) = &l.package_type {
-                if t.len() != 2 || !t.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    e.push(
-                        format!("lines[{i}].package_type"),
-                        "invalid",
-                        format!("lines[{i}].package_type is a 2-character UN/ECE Rec 21 code such as CT, BG or PX"),
-                    );
-                }
+            if let Some(t) = &l.package_type
+                && (t.len() != 2 || !t.chars().all(|c| c.is_ascii_alphanumeric()))
+            {
+                e.push(
+                    format!("lines[{i}].package_type"),
+                    "invalid",
+                    format!("lines[{i}].package_type is a 2-character UN/ECE Rec 21 code such as CT, BG or PX"),
+                );
             }
-            if let Some(c) = &l.origin_criterion {
-                if c.trim().is_empty() || c.len() > 20 {
-                    e.push(
-                        format!("lines[{i}].origin_criterion"),
-                        "invalid",
-                        format!("lines[{i}].origin_criterion must be 1 to 20 characters, e.g. WO, CTH or RVC40"),
-                    );
-                }
+            if let Some(c) = &l.origin_criterion
+                && (c.trim().is_empty() || c.len() > 20)
+            {
+                e.push(
+                    format!("lines[{i}].origin_criterion"),
+                    "invalid",
+                    format!("lines[{i}].origin_criterion must be 1 to 20 characters, e.g. WO, CTH or RVC40"),
+                );
             }
         }
         e.into_result(())
