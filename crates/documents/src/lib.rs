@@ -10,6 +10,41 @@ pub mod cii;
 pub mod ubl;
 mod xml;
 
+use tradewind_domain::documents::{DocumentSummary, DocumentView};
+use tradewind_domain::validation::ValidationErrors;
+
+/// One machine-readable rendition of a document, with what the set's consistency check
+/// compares and what its PDF shows. A document kind may have several renditions (a bill of
+/// lading as DCSA eBL JSON and as UBL); all share the number, summary and view.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The document's own number, e.g. `PL-01JD8W4M6Q0S-1`.
+    pub number: String,
+    /// What the content is, e.g. `ubl-2.1-packing-list` or `dcsa-ebl-3.0-transport-document`.
+    pub format: String,
+    /// `application/xml` or `application/json`.
+    pub media_type: String,
+    pub content: Vec<u8>,
+    pub summary: DocumentSummary,
+    pub view: DocumentView,
+}
+
+/// Why a document could not be generated from the facts.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The facts lack data the document needs; every missing field is named.
+    #[error("the document needs more data: {0:?}")]
+    Missing(ValidationErrors),
+    #[error("{0}")]
+    Write(#[from] DocumentError),
+}
+
+impl From<ValidationErrors> for GenerateError {
+    fn from(e: ValidationErrors) -> Self {
+        GenerateError::Missing(e)
+    }
+}
+
 /// Why a document could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
