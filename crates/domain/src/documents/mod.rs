@@ -7,11 +7,13 @@
 //! owns each document's content, its totals, the [`DocumentSummary`] that the
 //! cross-document consistency check compares and the [`DocumentView`] a PDF shows.
 
+pub mod consistency;
 mod facts;
 mod invoice;
 mod sample;
 mod view;
 
+pub use consistency::Inconsistency;
 pub use facts::{LineFields, PartyFields, ShipmentFacts, Signatory, TradeFacts};
 pub use invoice::{CommercialInvoice, CreditNote, InvoiceError, VAT_EXEMPTION_REASON};
 pub use sample::sample_trade_facts;
