@@ -1,5 +1,6 @@
-//! PDFs for people: the assessment report and the commercial invoice ([`invoice_pdf`],
-//! PDF/A-3 with the machine-readable invoice attached).
+//! PDFs for people: the assessment report, the commercial invoice ([`invoice_pdf`],
+//! PDF/A-3 with the machine-readable invoice attached) and every other trade document from
+//! its view ([`document_pdf`], with its renditions attached).
 //!
 //! The assessment report: the pathway staircase, the per-dimension bars and the history as
 //! charts ([`chart`]), shared by the web page (inline SVG) and the PDF ([`render_pdf`]).
@@ -9,11 +10,13 @@
 //! ([`Labels`] for the report's own words, the questionnaire's texts for the rest).
 
 pub mod chart;
+mod document;
 mod fonts;
 mod invoice;
 mod labels;
 mod pdf;
 
+pub use document::{Attachment, document_pdf};
 pub use fonts::Fonts;
 pub use invoice::{EmbeddedInvoice, invoice_pdf};
 pub use labels::Labels;

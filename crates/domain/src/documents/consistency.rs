@@ -113,7 +113,10 @@ pub fn check(documents: &[DocumentSummary]) -> Vec<Inconsistency> {
         let said: Vec<String> =
             stated.iter().map(|s| format!("{} {} says {}", s.kind.title().to_lowercase(), s.number, s.value)).collect();
         found.push(Inconsistency {
-            message: format!("The {fact} differs between documents: {}. Correct the source and issue again.", said.join("; ")),
+            message: format!(
+                "The {fact} differs between documents: {}. Correct the source and issue again.",
+                said.join("; ")
+            ),
             fact,
             stated,
         });
