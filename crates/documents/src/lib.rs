@@ -7,6 +7,7 @@
 //! decides who may issue them.
 
 pub mod cii;
+pub mod set;
 pub mod ubl;
 mod xml;
 
@@ -37,6 +38,9 @@ pub enum GenerateError {
     Missing(ValidationErrors),
     #[error("{0}")]
     Write(#[from] DocumentError),
+    /// The kind is not generated from the set's facts alone.
+    #[error("a {} is not generated here", .0.title().to_lowercase())]
+    Unsupported(tradewind_domain::documents::DocumentKind),
 }
 
 impl From<ValidationErrors> for GenerateError {

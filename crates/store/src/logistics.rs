@@ -130,11 +130,12 @@ fn card_from_row(r: &AnyRow) -> Result<RateCardRecord> {
     })
 }
 
-const SHIPMENT_SELECT: &str = "SELECT s.id, s.order_id, s.carrier_org, s.rate_card_id, s.booked_by, s.buyer_org,
+pub(crate) const SHIPMENT_SELECT: &str =
+    "SELECT s.id, s.order_id, s.carrier_org, s.rate_card_id, s.booked_by, s.buyer_org,
      s.seller_org, s.booking, s.status, s.containers, s.proof_of_delivery, s.created_at, s.updated_at, c.scac
      FROM shipments s JOIN carriers c ON c.organization_id = s.carrier_org";
 
-fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
+pub(crate) fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
     let booking: String = r.try_get("booking")?;
     let status: String = r.try_get("status")?;
     let containers: String = r.try_get("containers")?;

@@ -21,12 +21,14 @@ use tradewind_domain::deal::{OrderId, Party, PartyId};
 
 mod amendments;
 mod disputes;
+mod document_set;
 mod documents;
 mod ledger_check;
 mod payments;
 mod payouts;
 pub use amendments::AmendmentAnswer;
 pub use disputes::{DisputeDecision, DisputeRecord, EvidenceRecord};
+pub use document_set::{DocumentRequestRecord, DocumentRole, DocumentSources};
 pub use documents::{DocumentDraft, TradeDocumentRecord};
 pub use ledger_check::{LedgerCheckReport, LedgerFault};
 pub use payments::*;

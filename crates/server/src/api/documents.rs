@@ -17,7 +17,7 @@ use tradewind_domain::marketplace::PaymentTerms;
 use tradewind_report::{EmbeddedInvoice, Fonts, ReportError};
 use tradewind_store::{DocumentDraft, Organization, StoreError, TradeDocumentRecord};
 
-fn document_party(o: &Organization) -> DocumentParty {
+pub(crate) fn document_party(o: &Organization) -> DocumentParty {
     DocumentParty {
         legal_name: o.legal_name.clone(),
         registration_number: o.registration_number.clone(),
@@ -31,7 +31,7 @@ fn document_party(o: &Organization) -> DocumentParty {
     }
 }
 
-fn payment_note(terms: PaymentTerms) -> &'static str {
+pub(crate) fn payment_note(terms: PaymentTerms) -> &'static str {
     match terms {
         PaymentTerms::Escrow => "Paid into escrow on tradewind; released to the seller after delivery",
         PaymentTerms::AdvanceTransfer => "Payment by bank transfer in advance of shipment",
@@ -95,6 +95,7 @@ pub async fn issue_commercial_invoice(
                 format: format!("ubl-2.1-invoice/{profile}"),
                 media_type: "application/xml".into(),
                 content: content.into_bytes(),
+                summary: None,
             })
         })
         .await?;
@@ -109,6 +110,7 @@ pub async fn issue_commercial_invoice(
                 format: "cii-d16b-invoice/en16931".into(),
                 media_type: "application/xml".into(),
                 content: content.into_bytes(),
+                summary: None,
             })
         })
         .await?;
@@ -141,6 +143,7 @@ pub async fn issue_commercial_invoice(
                                 format: "pdf-a-3b/invoice".into(),
                                 media_type: "application/pdf".into(),
                                 content: bytes.clone(),
+                                summary: None,
                             })
                         })
                         .await?,
@@ -204,6 +207,7 @@ pub async fn issue_credit_note(
                 format: format!("ubl-2.1-credit-note/{profile}"),
                 media_type: "application/xml".into(),
                 content: content.into_bytes(),
+                summary: None,
             })
         })
         .await?;

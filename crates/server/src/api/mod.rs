@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod assessments;
 pub mod disputes;
+pub mod document_set;
 pub mod documents;
 pub mod inquiries;
 pub mod logistics;
@@ -139,6 +140,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::issue_credit_note))
         .routes(routes!(documents::list))
         .routes(routes!(documents::download))
+        .routes(routes!(document_set::overview))
+        .routes(routes!(document_set::consistency_check))
+        .routes(routes!(document_set::get_fields, document_set::put_fields))
+        .routes(routes!(document_set::preview))
+        .routes(routes!(document_set::preview_pdf))
+        .routes(routes!(document_set::issue))
+        .routes(routes!(document_set::request))
+        .routes(routes!(document_set::requests))
+        .routes(routes!(document_set::reject))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
         .routes(routes!(webhooks::subscribe, webhooks::list))

@@ -2,6 +2,7 @@
 //! content. Issuing what the latest version already says issues nothing; anything else is
 //! the next version, and earlier versions stay readable.
 
+use super::document_set::{DocumentRole, document_role_on};
 use super::*;
 use crate::blobs::put_blob;
 use sha2::{Digest, Sha256};
@@ -23,6 +24,9 @@ pub struct TradeDocumentRecord {
     /// the same.
     #[serde(default)]
     pub new_version: bool,
+    /// What this version states for the consistency check, when it carries that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<serde_json::Value>,
 }
 
 /// A document about to be issued, written for a given version number.
@@ -32,9 +36,13 @@ pub struct DocumentDraft {
     pub format: String,
     pub media_type: String,
     pub content: Vec<u8>,
+    /// What the version states for the set's consistency check (the domain
+    /// `DocumentSummary`), for the rendition that carries it.
+    pub summary: Option<serde_json::Value>,
 }
 
-const DOCUMENT_COLUMNS: &str = "id, order_id, kind, version, number, format, media_type, sha256, issued_by, issued_at";
+const DOCUMENT_COLUMNS: &str =
+    "id, order_id, kind, version, number, format, media_type, sha256, issued_by, issued_at, summary";
 
 fn document_from_row(r: &AnyRow) -> Result<TradeDocumentRecord> {
     let version: i64 = r.try_get("version")?;
@@ -50,6 +58,10 @@ fn document_from_row(r: &AnyRow) -> Result<TradeDocumentRecord> {
         issued_by: r.try_get("issued_by")?,
         issued_at: r.try_get("issued_at")?,
         new_version: false,
+        summary: r
+            .try_get::<Option<String>, _>("summary")?
+            .map(|t| from_json::<serde_json::Value>("document summary", &t))
+            .transpose()?,
     })
 }
 
@@ -65,7 +77,7 @@ impl Store {
         id: &str,
         kind: &str,
     ) -> Result<Option<TradeDocumentRecord>> {
-        self.get_order(organization_id, id).await?;
+        self.document_role(organization_id, id).await?;
         let row = sqlx::query(&format!(
             "SELECT {DOCUMENT_COLUMNS} FROM trade_documents WHERE order_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1"
         ))
@@ -90,7 +102,7 @@ impl Store {
         draft: impl Fn(u32, time::Date) -> Result<DocumentDraft>,
     ) -> Result<TradeDocumentRecord> {
         let mut tx = self.begin_audited().await?;
-        Self::order_in(&mut tx, organization_id, id).await?;
+        let (order, role) = document_role_on(&mut tx.tx, organization_id, id).await?;
         let latest = sqlx::query(&format!(
             "SELECT {DOCUMENT_COLUMNS} FROM trade_documents WHERE order_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1"
         ))
@@ -124,10 +136,11 @@ impl Store {
             issued_by: organization_id.to_string(),
             issued_at: now_text(),
             new_version: true,
+            summary: d.summary,
         };
         put_blob(&mut tx, &record.media_type, &d.content, &record.issued_at).await?;
         sqlx::query(&format!(
-            "INSERT INTO trade_documents ({DOCUMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO trade_documents ({DOCUMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&record.id)
         .bind(&record.order_id)
@@ -139,22 +152,35 @@ impl Store {
         .bind(&record.sha256)
         .bind(&record.issued_by)
         .bind(&record.issued_at)
+        .bind(record.summary.as_ref().map(json_text).transpose()?)
         .execute(&mut *tx.tx)
         .await?;
-        let order = Self::order_in(&mut tx, organization_id, id).await?;
-        let other = if order.order.terms.seller.as_str() == organization_id {
-            order.order.terms.buyer.clone()
-        } else {
-            order.order.terms.seller.clone()
-        };
-        notify_in_tx(
-            &mut tx,
-            other.as_str(),
-            "document_issued",
-            &format!("{} {} (version {}) was issued for an order", kind.replace('_', " "), record.number, record.version),
-            json!({"order_id": id, "document": record.id, "kind": kind, "version": record.version, "sha256": record.sha256}),
-        )
-        .await?;
+        // A named issuer answers the open requests for this kind by issuing it.
+        if let DocumentRole::NamedIssuer { .. } = role {
+            sqlx::query(
+                "UPDATE document_requests SET status = 'issued', decided_at = $1
+                 WHERE order_id = $2 AND issuer_org = $3 AND kind = $4 AND status = 'requested'",
+            )
+            .bind(&record.issued_at)
+            .bind(id)
+            .bind(organization_id)
+            .bind(kind)
+            .execute(&mut *tx.tx)
+            .await?;
+        }
+        for party in [order.order.terms.seller.as_str(), order.order.terms.buyer.as_str()] {
+            if party == organization_id {
+                continue;
+            }
+            notify_in_tx(
+                &mut tx,
+                party,
+                "document_issued",
+                &format!("{} {} (version {}) was issued for an order", kind.replace('_', " "), record.number, record.version),
+                json!({"order_id": id, "document": record.id, "kind": kind, "version": record.version, "sha256": record.sha256}),
+            )
+            .await?;
+        }
         tx.commit(
             actor,
             Some(organization_id),
@@ -168,11 +194,14 @@ impl Store {
 
     /// An order's issued documents, by kind and version (parties only).
     pub async fn order_documents(&self, organization_id: &str, id: &str) -> Result<Vec<TradeDocumentRecord>> {
-        self.get_order(organization_id, id).await?;
+        let (_, role) = self.document_role(organization_id, id).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM trade_documents WHERE order_id = $1 ORDER BY kind, version"
+            "SELECT {DOCUMENT_COLUMNS} FROM trade_documents WHERE order_id = $1 AND ($2 = 1 OR issued_by = $3)
+             ORDER BY kind, version"
         ))
         .bind(id)
+        .bind(i64::from(role.is_party()))
+        .bind(organization_id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(document_from_row).collect()
@@ -185,15 +214,18 @@ impl Store {
         id: &str,
         document_id: &str,
     ) -> Result<(TradeDocumentRecord, Vec<u8>)> {
-        self.get_order(organization_id, id).await?;
+        let (_, role) = self.document_role(organization_id, id).await?;
         let row = sqlx::query(
             "SELECT d.id AS id, d.order_id AS order_id, d.kind AS kind, d.version AS version, d.number AS number,
                     d.format AS format, d.media_type AS media_type, d.sha256 AS sha256, d.issued_by AS issued_by,
-                    d.issued_at AS issued_at, b.content AS content
-             FROM trade_documents d JOIN blobs b ON b.sha256 = d.sha256 WHERE d.id = $1 AND d.order_id = $2",
+                    d.issued_at AS issued_at, d.summary AS summary, b.content AS content
+             FROM trade_documents d JOIN blobs b ON b.sha256 = d.sha256
+             WHERE d.id = $1 AND d.order_id = $2 AND ($3 = 1 OR d.issued_by = $4)",
         )
         .bind(document_id)
         .bind(id)
+        .bind(i64::from(role.is_party()))
+        .bind(organization_id)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
