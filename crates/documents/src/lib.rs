@@ -10,6 +10,9 @@ pub mod cii;
 pub mod ubl;
 mod xml;
 
+// Seller-side and third-party documents of the trade set.
+pub mod packing_list;
+
 use tradewind_domain::documents::{DocumentSummary, DocumentView};
 use tradewind_domain::validation::ValidationErrors;
 
