@@ -12,6 +12,7 @@ mod xml;
 
 // Seller-side and third-party documents of the trade set.
 pub mod packing_list;
+pub mod proforma;
 
 use tradewind_domain::documents::{DocumentSummary, DocumentView};
 use tradewind_domain::validation::ValidationErrors;
