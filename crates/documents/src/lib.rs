@@ -11,6 +11,7 @@ pub mod ubl;
 mod xml;
 
 // Seller-side and third-party documents of the trade set.
+pub mod certificate_of_origin;
 pub mod packing_list;
 pub mod proforma;
 
