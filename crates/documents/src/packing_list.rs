@@ -292,7 +292,6 @@ pub(crate) mod testing {
     }
 
     /// The errors of `instance` against the JSON Schema `schema` (empty when valid).
-    #[allow(dead_code)] // used by the JSON documents' tests
     pub(crate) fn json_schema_errors(schema: &serde_json::Value, instance: &serde_json::Value) -> Vec<String> {
         let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
         validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
