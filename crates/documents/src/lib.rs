@@ -12,6 +12,7 @@ mod xml;
 
 // Seller-side and third-party documents of the trade set.
 pub mod certificate_of_origin;
+pub mod indemnity;
 pub mod insurance;
 pub mod packing_list;
 pub mod proforma;
