@@ -11,6 +11,13 @@ pub mod set;
 pub mod ubl;
 mod xml;
 
+// Seller-side and third-party documents of the trade set.
+pub mod certificate_of_origin;
+pub mod indemnity;
+pub mod insurance;
+pub mod packing_list;
+pub mod proforma;
+
 use tradewind_domain::documents::{DocumentSummary, DocumentView};
 use tradewind_domain::validation::ValidationErrors;
 

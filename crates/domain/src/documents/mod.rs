@@ -13,11 +13,26 @@ mod invoice;
 mod sample;
 mod view;
 
+// Seller-side and third-party documents of the trade set.
+mod indemnity;
+mod insurance;
+mod origin;
+mod packing;
+mod proforma;
+
 pub use consistency::Inconsistency;
 pub use facts::{LineFields, PartyFields, ShipmentFacts, Signatory, TradeFacts};
 pub use invoice::{CommercialInvoice, CreditNote, InvoiceError, VAT_EXEMPTION_REASON};
 pub use sample::sample_trade_facts;
 pub use view::{DocumentSummary, DocumentView, SummaryLine, ViewTable};
+
+pub use indemnity::{INDEMNITY_LIMIT_PERCENT, IndemnityGoods, LetterOfIndemnity};
+pub use insurance::{
+    AssuredRole, DEFAULT_INSURED_PERCENT, InsuranceCertificate, InsuredGoods, assured_role, insured_value,
+};
+pub use origin::{CERTIFICATION, CertificateOfOrigin, EXPORTER_DECLARATION, OriginFlavour, OriginLine};
+pub use packing::{PackingLine, PackingList, packing_totals};
+pub use proforma::{PROFORMA_NOTE, ProformaInvoice};
 
 use crate::codes::{CountryCode, Lei};
 use serde::{Deserialize, Serialize};
