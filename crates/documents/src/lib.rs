@@ -7,7 +7,9 @@
 //! decides who may issue them.
 
 pub mod cii;
+pub mod dcsa_ebl;
 pub mod ubl;
+pub mod ubl_transport;
 mod xml;
 
 use tradewind_domain::documents::{DocumentSummary, DocumentView};
