@@ -314,6 +314,13 @@ pub(crate) mod testing {
         v.iter_errors(instance).map(|e| format!("{}: {}", e.instance_path(), e)).collect()
     }
 
+    /// Every error of `instance` under one of the platform's own schemas (draft by its
+    /// `$schema`).
+    pub(crate) fn own_schema_errors(schema: &Value, instance: &Value) -> Vec<String> {
+        let v = jsonschema::options().should_validate_formats(true).build(schema).expect("the schema compiles");
+        v.iter_errors(instance).map(|e| format!("{}: {}", e.instance_path(), e)).collect()
+    }
+
     /// One of the checked-in JSON Schemas under `schemas/`.
     pub(crate) fn own_schema(name: &str) -> Value {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
