@@ -6,9 +6,15 @@
 //! Pure functions from data to bytes; the store keeps issued versions and the server
 //! decides who may issue them.
 
+pub mod air_waybill;
 pub mod cii;
+pub mod dcsa_ebl;
+pub mod declaration;
+pub mod delivery_order;
+pub mod manifest;
 pub mod set;
 pub mod ubl;
+pub mod ubl_transport;
 mod xml;
 
 // Seller-side and third-party documents of the trade set.

@@ -25,6 +25,16 @@ pub use facts::{LineFields, PartyFields, ShipmentFacts, Signatory, TradeFacts};
 pub use invoice::{CommercialInvoice, CreditNote, InvoiceError, VAT_EXEMPTION_REASON};
 pub use sample::sample_trade_facts;
 pub use view::{DocumentSummary, DocumentView, SummaryLine, ViewTable};
+pub mod air_waybill;
+pub mod declaration;
+pub mod delivery_order;
+pub mod manifest;
+pub mod transport;
+pub use air_waybill::AirWaybill;
+pub use declaration::{CustomsDeclaration, DrawbackClaim, ImportLink};
+pub use delivery_order::DeliveryOrder;
+pub use manifest::CargoManifest;
+pub use transport::{FreightPayable, TransportDocument, TransportDocumentType};
 
 pub use indemnity::{INDEMNITY_LIMIT_PERCENT, IndemnityGoods, LetterOfIndemnity};
 pub use insurance::{
