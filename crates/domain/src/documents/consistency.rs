@@ -62,9 +62,9 @@ fn stated_facts(s: &DocumentSummary) -> Vec<(String, String)> {
     if let Some(v) = s.shipment_date {
         out.push(("date of shipment".to_string(), v.to_string()));
     }
-    // A credit note states a refund, not the goods or their value: it is compared on its
-    // parties only.
-    if s.kind == DocumentKind::CreditNote {
+    // A credit note states a refund and a drawback claim the re-exported part of the goods,
+    // not the whole shipment or its value: they are compared on their parties and transport.
+    if matches!(s.kind, DocumentKind::CreditNote | DocumentKind::DrawbackClaim) {
         return out;
     }
     if let Some(v) = &s.total {

@@ -59,6 +59,12 @@ pub struct PartyFields {
     /// otherwise transport documents state the booked weight.
     #[serde(with = "rust_decimal::serde::str_option")]
     pub verified_gross_kg: Option<Decimal>,
+    /// Carrier: one seal number per container, in the order the containers were booked.
+    pub seal_numbers: Vec<String>,
+    /// Carrier: the planned date of arrival at the port of discharge.
+    pub planned_arrival: Option<time::Date>,
+    /// Seller (drawback claim): the import declarations whose duty the export draws back.
+    pub drawback_imports: Vec<super::ImportLink>,
     /// Insurer: policy and cover, e.g. "Institute Cargo Clauses (A)".
     pub policy_number: Option<String>,
     pub cover: Option<String>,
@@ -118,6 +124,30 @@ impl PartyFields {
             && w <= Decimal::ZERO
         {
             e.push("verified_gross_kg", "not_positive", "verified_gross_kg must be more than zero");
+        }
+        if self.seal_numbers.len() > 100 {
+            e.push("seal_numbers", "too_many", "at most 100 seal numbers");
+        }
+        for (i, seal) in self.seal_numbers.iter().enumerate() {
+            if seal.trim().is_empty() || seal.chars().count() > 15 {
+                e.push(
+                    format!("seal_numbers[{i}]"),
+                    "invalid",
+                    format!("seal_numbers[{i}] must be 1 to 15 characters"),
+                );
+            }
+        }
+        if self.drawback_imports.len() > 500 {
+            e.push("drawback_imports", "too_many", "at most 500 import links");
+        }
+        for (i, link) in self.drawback_imports.iter().enumerate() {
+            if link.import_declaration.trim().is_empty() || link.import_declaration.chars().count() > 35 {
+                e.push(
+                    format!("drawback_imports[{i}].import_declaration"),
+                    "invalid",
+                    format!("drawback_imports[{i}].import_declaration is the import declaration's reference (1 to 35 characters)"),
+                );
+            }
         }
         if self.lines.len() > 500 {
             e.push("lines", "too_many", "at most 500 lines");

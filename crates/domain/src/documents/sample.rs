@@ -130,6 +130,8 @@ pub fn sample_trade_facts(lines: usize) -> TradeFacts {
             vessel_name: Some("MEKONG STAR".into()),
             voyage_number: Some("118W".into()),
             shipped_on_board: Some(date!(2026 - 11 - 20)),
+            seal_numbers: vec!["MB2026118".into()],
+            planned_arrival: Some(date!(2026 - 12 - 24)),
             ..PartyFields::default()
         },
         named_issuer: Some(party(

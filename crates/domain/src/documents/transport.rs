@@ -275,6 +275,26 @@ impl TransportDocument {
         if c.signatory.is_none() {
             e.push("carrier_fields.signatory", "required", "the carrier names who signs the document");
         }
+        if c.planned_arrival.is_none() {
+            e.push(
+                "carrier_fields.planned_arrival",
+                "required",
+                "the carrier gives the planned date of arrival at the port of discharge",
+            );
+        }
+        if let Some(s) = shipment
+            && c.seal_numbers.len() < s.containers.len()
+        {
+            e.push(
+                "carrier_fields.seal_numbers",
+                "required",
+                format!(
+                    "the carrier gives one seal number per container, in the order the containers were booked ({} containers, {} seals)",
+                    s.containers.len(),
+                    c.seal_numbers.len()
+                ),
+            );
+        }
         let total = carrier_gross_kg(facts).unwrap_or_default();
         let goods = carried_goods(facts, total, &mut e);
         let (Some(s), Some(shipped_on_board), Some(signatory)) = (shipment, c.shipped_on_board, c.signatory.clone())
@@ -303,11 +323,12 @@ impl TransportDocument {
             port_of_discharge: s.destination.clone(),
             place_of_delivery: s.destination.clone(),
             shipped_on_board,
-            planned_arrival: None,
+            planned_arrival: c.planned_arrival,
             equipment: s
                 .containers
                 .iter()
-                .map(|c| Equipment { container: c.clone(), seal_numbers: Vec::new() })
+                .zip(&c.seal_numbers)
+                .map(|(container, seal)| Equipment { container: container.clone(), seal_numbers: vec![seal.clone()] })
                 .collect(),
             goods,
             gross_kg: total.normalize(),
