@@ -1,15 +1,16 @@
 //! UN/CEFACT Cross Industry Invoice D16B, EN 16931 (the same invoice as [`crate::ubl`], in
 //! the syntax Factur-X / ZUGFeRD embed in PDFs). Element order follows the D16B schema,
-//! which is strict about sequence; the choices about endpoints and VAT are those of the
-//! UBL writer.
+//! which is strict about sequence; the choices about endpoints, VAT categories, VAT ids
+//! and allowances/charges are those of the UBL writer. A credit note is the same document
+//! with type code 381 and a reference to the credited invoice (BT-25).
 
 use crate::DocumentError;
-use crate::ubl::VAT_EXEMPTION_REASON;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use std::io;
-use tradewind_domain::Money;
-use tradewind_domain::documents::{CommercialInvoice, DocumentParty};
+use tradewind_domain::documents::{
+    AllowanceOrCharge, CommercialInvoice, CreditNote, DocumentParty, VatCategory, VatTreatment,
+};
 
 const RSM_NS: &str = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
 const RAM_NS: &str = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
@@ -31,7 +32,17 @@ fn date(w: &mut W, name: &str, d: time::Date) -> io::Result<()> {
     Ok(())
 }
 
-fn party(w: &mut W, role: &str, p: &DocumentParty) -> io::Result<()> {
+/// The category and, unless outside the scope of VAT, the rate of a line or an allowance.
+fn category_and_rate(w: &mut W, vat: &VatTreatment) -> io::Result<()> {
+    text(w, "ram:TypeCode", "VAT")?;
+    text(w, "ram:CategoryCode", vat.category.code())?;
+    if vat.category.has_rate() {
+        text(w, "ram:RateApplicablePercent", &vat.rate.normalize().to_string())?;
+    }
+    Ok(())
+}
+
+fn party(w: &mut W, role: &str, p: &DocumentParty, show_vat_id: bool) -> io::Result<()> {
     w.create_element(role).write_inner_content(|w| {
         text(w, "ram:Name", &p.legal_name)?;
         w.create_element("ram:SpecifiedLegalOrganization")
@@ -54,6 +65,14 @@ fn party(w: &mut W, role: &str, p: &DocumentParty) -> io::Result<()> {
                 .write_text_content(BytesText::new(&id))?;
             Ok(())
         })?;
+        if let Some(vat_id) = p.vat_id.as_deref().filter(|v| show_vat_id && !v.trim().is_empty()) {
+            w.create_element("ram:SpecifiedTaxRegistration").write_inner_content(|w| {
+                w.create_element("ram:ID")
+                    .with_attribute(("schemeID", "VA"))
+                    .write_text_content(BytesText::new(vat_id))?;
+                Ok(())
+            })?;
+        }
         Ok(())
     })?;
     Ok(())
@@ -61,9 +80,20 @@ fn party(w: &mut W, role: &str, p: &DocumentParty) -> io::Result<()> {
 
 /// Writes the invoice as a CII D16B `CrossIndustryInvoice` document (UTF-8).
 pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
+    write(inv, None)
+}
+
+/// Writes the credit note as a CII D16B `CrossIndustryInvoice` with type code 381,
+/// referring to the invoice it credits.
+pub fn credit_note(cn: &CreditNote) -> Result<String, DocumentError> {
+    write(&cn.document, Some(&cn.credits_invoice))
+}
+
+fn write(inv: &CommercialInvoice, credits: Option<&str>) -> Result<String, DocumentError> {
+    inv.check()?;
     let lines = inv.line_amounts()?;
-    let total = inv.total()?;
-    let zero = Money::from_minor_units(0, inv.currency);
+    let totals = inv.totals()?;
+    let show_vat_ids = inv.shows_vat_ids();
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("rsm:CrossIndustryInvoice")
@@ -79,7 +109,7 @@ pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
             })?;
             w.create_element("rsm:ExchangedDocument").write_inner_content(|w| {
                 text(w, "ram:ID", &inv.number)?;
-                text(w, "ram:TypeCode", "380")?;
+                text(w, "ram:TypeCode", if credits.is_some() { "381" } else { "380" })?;
                 date(w, "ram:IssueDateTime", inv.issue_date)?;
                 w.create_element("ram:IncludedNote").write_inner_content(|w| {
                     text(w, "ram:Content", &format!("Delivery terms (Incoterms 2020): {}", inv.delivery_terms))
@@ -114,10 +144,8 @@ pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
                             Ok(())
                         })?;
                         w.create_element("ram:SpecifiedLineTradeSettlement").write_inner_content(|w| {
-                            w.create_element("ram:ApplicableTradeTax").write_inner_content(|w| {
-                                text(w, "ram:TypeCode", "VAT")?;
-                                text(w, "ram:CategoryCode", "O")
-                            })?;
+                            w.create_element("ram:ApplicableTradeTax")
+                                .write_inner_content(|w| category_and_rate(w, &inv.vat))?;
                             w.create_element("ram:SpecifiedTradeSettlementLineMonetarySummation")
                                 .write_inner_content(|w| text(w, "ram:LineTotalAmount", &amount_text(*net)))?;
                             Ok(())
@@ -127,44 +155,87 @@ pub fn invoice(inv: &CommercialInvoice) -> Result<String, DocumentError> {
                 }
                 w.create_element("ram:ApplicableHeaderTradeAgreement").write_inner_content(|w| {
                     text(w, "ram:BuyerReference", &inv.order_reference)?;
-                    party(w, "ram:SellerTradeParty", &inv.seller)?;
-                    party(w, "ram:BuyerTradeParty", &inv.buyer)?;
+                    party(w, "ram:SellerTradeParty", &inv.seller, show_vat_ids)?;
+                    party(w, "ram:BuyerTradeParty", &inv.buyer, show_vat_ids)?;
                     w.create_element("ram:BuyerOrderReferencedDocument")
                         .write_inner_content(|w| text(w, "ram:IssuerAssignedID", &inv.order_reference))?;
                     Ok(())
                 })?;
                 w.create_element("ram:ApplicableHeaderTradeDelivery").write_inner_content(|w| {
-                    if let Some(country) = inv.delivery_country {
+                    if let Some(country) = inv.ship_to_country() {
                         w.create_element("ram:ShipToTradeParty").write_inner_content(|w| {
                             w.create_element("ram:PostalTradeAddress")
                                 .write_inner_content(|w| text(w, "ram:CountryID", country.as_str()))?;
                             Ok(())
                         })?;
                     }
+                    if let Some(d) = inv.delivery_date {
+                        w.create_element("ram:ActualDeliverySupplyChainEvent")
+                            .write_inner_content(|w| date(w, "ram:OccurrenceDateTime", d))?;
+                    }
                     Ok(())
                 })?;
                 w.create_element("ram:ApplicableHeaderTradeSettlement").write_inner_content(|w| {
                     text(w, "ram:InvoiceCurrencyCode", inv.currency.as_str())?;
-                    w.create_element("ram:ApplicableTradeTax").write_inner_content(|w| {
-                        text(w, "ram:CalculatedAmount", &amount_text(zero))?;
-                        text(w, "ram:TypeCode", "VAT")?;
-                        text(w, "ram:ExemptionReason", VAT_EXEMPTION_REASON)?;
-                        text(w, "ram:BasisAmount", &amount_text(total))?;
-                        text(w, "ram:CategoryCode", "O")
-                    })?;
+                    for sub in &totals.vat_breakdown {
+                        let vat = &sub.treatment;
+                        w.create_element("ram:ApplicableTradeTax").write_inner_content(|w| {
+                            text(w, "ram:CalculatedAmount", &amount_text(sub.tax))?;
+                            text(w, "ram:TypeCode", "VAT")?;
+                            if let Some(reason) = &vat.exemption_reason
+                                && vat.category != VatCategory::StandardRate
+                                && vat.category != VatCategory::ZeroRated
+                            {
+                                text(w, "ram:ExemptionReason", reason)?;
+                            }
+                            text(w, "ram:BasisAmount", &amount_text(sub.taxable))?;
+                            text(w, "ram:CategoryCode", vat.category.code())?;
+                            if let Some(code) = vat.category.exemption_reason_code() {
+                                text(w, "ram:ExemptionReasonCode", code)?;
+                            }
+                            if vat.category.has_rate() {
+                                text(w, "ram:RateApplicablePercent", &vat.rate.normalize().to_string())?;
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    for ac in &inv.allowances_charges {
+                        w.create_element("ram:SpecifiedTradeAllowanceCharge").write_inner_content(|w| {
+                            let charge = ac.kind == AllowanceOrCharge::Charge;
+                            w.create_element("ram:ChargeIndicator").write_inner_content(|w| {
+                                text(w, "udt:Indicator", if charge { "true" } else { "false" })
+                            })?;
+                            text(w, "ram:ActualAmount", &amount_text(ac.amount))?;
+                            if let Some(code) = &ac.reason_code {
+                                text(w, "ram:ReasonCode", code)?;
+                            }
+                            text(w, "ram:Reason", &ac.reason)?;
+                            w.create_element("ram:CategoryTradeTax")
+                                .write_inner_content(|w| category_and_rate(w, &inv.vat))?;
+                            Ok(())
+                        })?;
+                    }
                     w.create_element("ram:SpecifiedTradePaymentTerms")
                         .write_inner_content(|w| text(w, "ram:Description", &inv.payment_note))?;
                     w.create_element("ram:SpecifiedTradeSettlementHeaderMonetarySummation").write_inner_content(
                         |w| {
-                            text(w, "ram:LineTotalAmount", &amount_text(total))?;
-                            text(w, "ram:TaxBasisTotalAmount", &amount_text(total))?;
+                            text(w, "ram:LineTotalAmount", &amount_text(totals.line_total))?;
+                            if !inv.allowances_charges.is_empty() {
+                                text(w, "ram:ChargeTotalAmount", &amount_text(totals.charge_total))?;
+                                text(w, "ram:AllowanceTotalAmount", &amount_text(totals.allowance_total))?;
+                            }
+                            text(w, "ram:TaxBasisTotalAmount", &amount_text(totals.tax_exclusive))?;
                             w.create_element("ram:TaxTotalAmount")
                                 .with_attribute(("currencyID", inv.currency.as_str()))
-                                .write_text_content(BytesText::new(&amount_text(zero)))?;
-                            text(w, "ram:GrandTotalAmount", &amount_text(total))?;
-                            text(w, "ram:DuePayableAmount", &amount_text(total))
+                                .write_text_content(BytesText::new(&amount_text(totals.vat_total)))?;
+                            text(w, "ram:GrandTotalAmount", &amount_text(totals.tax_inclusive))?;
+                            text(w, "ram:DuePayableAmount", &amount_text(totals.payable))
                         },
                     )?;
+                    if let Some(number) = credits {
+                        w.create_element("ram:InvoiceReferencedDocument")
+                            .write_inner_content(|w| text(w, "ram:IssuerAssignedID", number))?;
+                    }
                     Ok(())
                 })?;
                 Ok(())

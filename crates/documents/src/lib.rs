@@ -1,7 +1,8 @@
 //! Trade documents in their standard machine-readable formats, written from the domain's
 //! document data: today the commercial invoice as a UBL 2.1 Invoice conformant to
 //! EN 16931 and Peppol BIS Billing 3.0 ([`ubl`]) and as a UN/CEFACT Cross Industry
-//! Invoice D16B ([`cii`]).
+//! Invoice D16B ([`cii`]); and, the other way, invoices from other systems read and
+//! their totals checked against the EN 16931 calculation rules ([`import`]).
 //!
 //! Pure functions from data to bytes; the store keeps issued versions and the server
 //! decides who may issue them.
@@ -11,6 +12,7 @@ pub mod cii;
 pub mod dcsa_ebl;
 pub mod declaration;
 pub mod delivery_order;
+pub mod import;
 pub mod manifest;
 pub mod set;
 pub mod ubl;

@@ -93,6 +93,9 @@ mod tests {
             delivery_terms: "FOB VNSGN".into(),
             delivery_country: None,
             payment_note: String::new(),
+            vat: Default::default(),
+            allowances_charges: Vec::new(),
+            delivery_date: None,
         };
         summaries.push(invoice_summary(&invoice));
         assert_eq!(consistency::check(&summaries), vec![]);

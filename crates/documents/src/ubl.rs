@@ -5,8 +5,12 @@
 //!   its contact e-mail under `EM`. Peppol accepts only registry schemes (LEI, GLN, national
 //!   company registers), so an invoice is declared Peppol BIS Billing 3.0 when both parties
 //!   have an LEI, and plain EN 16931 otherwise (same content, same EN 16931 rules).
-//! - VAT: every line in category `O` (outside the scope of VAT) with its reason, as the
-//!   platform holds no VAT identifiers yet (see `tradewind_domain::documents`).
+//! - VAT: one category for every line, allowance and charge, chosen by the domain from the
+//!   parties (`O` when the seller has no VAT id, else `S`, `K`/`AE`, `G`…; see
+//!   `tradewind_domain::documents::VatTreatment`). The breakdown carries the VATEX
+//!   exemption reason code and text where the category needs one. VAT ids are shown in
+//!   `PartyTaxScheme` except under `O`, where the rules forbid them.
+//! - Freight, insurance and discounts are document-level `AllowanceCharge`s (BG-20/BG-21).
 //! - The HS code of each line goes in `CommodityClassification` with list `HS` (UNCL 7143).
 //! - Amounts are written with the currency's minor unit (two decimals at most, as
 //!   EN 16931 requires); unit prices keep their own precision.
@@ -17,7 +21,9 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use rust_decimal::Decimal;
 use std::io;
 use tradewind_domain::Money;
-use tradewind_domain::documents::{CommercialInvoice, CreditNote, DocumentParty};
+use tradewind_domain::documents::{
+    AllowanceOrCharge, CommercialInvoice, CreditNote, DocumentParty, VatCategory, VatTreatment,
+};
 
 const INVOICE_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
 const CREDIT_NOTE_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
@@ -39,11 +45,24 @@ fn amount(w: &mut W, name: &str, m: Money) -> io::Result<()> {
     Ok(())
 }
 
-fn tax_category(w: &mut W, element: &str, with_reason: bool) -> io::Result<()> {
+/// A `TaxCategory`: the code, the rate unless outside the scope of VAT, and in the VAT
+/// breakdown (`with_reason`) the exemption reason code and text.
+fn tax_category(w: &mut W, element: &str, vat: &VatTreatment, with_reason: bool) -> io::Result<()> {
     w.create_element(element).write_inner_content(|w| {
-        text(w, "cbc:ID", "O")?;
+        text(w, "cbc:ID", vat.category.code())?;
+        if vat.category.has_rate() {
+            text(w, "cbc:Percent", &vat.rate.normalize().to_string())?;
+        }
         if with_reason {
-            text(w, "cbc:TaxExemptionReason", VAT_EXEMPTION_REASON)?;
+            if let Some(code) = vat.category.exemption_reason_code() {
+                text(w, "cbc:TaxExemptionReasonCode", code)?;
+            }
+            if let Some(reason) = &vat.exemption_reason
+                && vat.category != VatCategory::StandardRate
+                && vat.category != VatCategory::ZeroRated
+            {
+                text(w, "cbc:TaxExemptionReason", reason)?;
+            }
         }
         w.create_element("cac:TaxScheme").write_inner_content(|w| text(w, "cbc:ID", "VAT"))?;
         Ok(())
@@ -51,7 +70,7 @@ fn tax_category(w: &mut W, element: &str, with_reason: bool) -> io::Result<()> {
     Ok(())
 }
 
-fn party(w: &mut W, role: &str, p: &DocumentParty) -> io::Result<()> {
+fn party(w: &mut W, role: &str, p: &DocumentParty, show_vat_id: bool) -> io::Result<()> {
     w.create_element(role).write_inner_content(|w| {
         w.create_element("cac:Party").write_inner_content(|w| {
             match &p.lei {
@@ -74,6 +93,13 @@ fn party(w: &mut W, role: &str, p: &DocumentParty) -> io::Result<()> {
                     .write_inner_content(|w| text(w, "cbc:IdentificationCode", p.country.as_str()))?;
                 Ok(())
             })?;
+            if let Some(vat_id) = p.vat_id.as_deref().filter(|v| show_vat_id && !v.trim().is_empty()) {
+                w.create_element("cac:PartyTaxScheme").write_inner_content(|w| {
+                    text(w, "cbc:CompanyID", vat_id)?;
+                    w.create_element("cac:TaxScheme").write_inner_content(|w| text(w, "cbc:ID", "VAT"))?;
+                    Ok(())
+                })?;
+            }
             w.create_element("cac:PartyLegalEntity").write_inner_content(|w| {
                 text(w, "cbc:RegistrationName", &p.legal_name)?;
                 text(w, "cbc:CompanyID", &p.registration_number)
@@ -117,9 +143,10 @@ fn write(inv: &CommercialInvoice, credits: Option<&str>) -> Result<String, Docum
             "cbc:CreditedQuantity",
         ),
     };
+    inv.check()?;
     let lines = inv.line_amounts()?;
-    let total = inv.total()?;
-    let zero = Money::from_minor_units(0, inv.currency);
+    let totals = inv.totals()?;
+    let show_vat_ids = inv.shows_vat_ids();
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element(root)
@@ -150,36 +177,60 @@ fn write(inv: &CommercialInvoice, credits: Option<&str>) -> Result<String, Docum
                     Ok(())
                 })?;
             }
-            party(w, "cac:AccountingSupplierParty", &inv.seller)?;
-            party(w, "cac:AccountingCustomerParty", &inv.buyer)?;
-            if let Some(country) = inv.delivery_country {
+            party(w, "cac:AccountingSupplierParty", &inv.seller, show_vat_ids)?;
+            party(w, "cac:AccountingCustomerParty", &inv.buyer, show_vat_ids)?;
+            let ship_to = inv.ship_to_country();
+            if ship_to.is_some() || inv.delivery_date.is_some() {
                 w.create_element("cac:Delivery").write_inner_content(|w| {
-                    w.create_element("cac:DeliveryLocation").write_inner_content(|w| {
-                        w.create_element("cac:Address").write_inner_content(|w| {
-                            w.create_element("cac:Country")
-                                .write_inner_content(|w| text(w, "cbc:IdentificationCode", country.as_str()))?;
+                    if let Some(d) = inv.delivery_date {
+                        text(w, "cbc:ActualDeliveryDate", &d.to_string())?;
+                    }
+                    if let Some(country) = ship_to {
+                        w.create_element("cac:DeliveryLocation").write_inner_content(|w| {
+                            w.create_element("cac:Address").write_inner_content(|w| {
+                                w.create_element("cac:Country")
+                                    .write_inner_content(|w| text(w, "cbc:IdentificationCode", country.as_str()))?;
+                                Ok(())
+                            })?;
                             Ok(())
                         })?;
-                        Ok(())
-                    })?;
+                    }
                     Ok(())
                 })?;
             }
             w.create_element("cac:PaymentTerms").write_inner_content(|w| text(w, "cbc:Note", &inv.payment_note))?;
-            w.create_element("cac:TaxTotal").write_inner_content(|w| {
-                amount(w, "cbc:TaxAmount", zero)?;
-                w.create_element("cac:TaxSubtotal").write_inner_content(|w| {
-                    amount(w, "cbc:TaxableAmount", total)?;
-                    amount(w, "cbc:TaxAmount", zero)?;
-                    tax_category(w, "cac:TaxCategory", true)
+            for ac in &inv.allowances_charges {
+                w.create_element("cac:AllowanceCharge").write_inner_content(|w| {
+                    let charge = ac.kind == AllowanceOrCharge::Charge;
+                    text(w, "cbc:ChargeIndicator", if charge { "true" } else { "false" })?;
+                    if let Some(code) = &ac.reason_code {
+                        text(w, "cbc:AllowanceChargeReasonCode", code)?;
+                    }
+                    text(w, "cbc:AllowanceChargeReason", &ac.reason)?;
+                    amount(w, "cbc:Amount", ac.amount)?;
+                    tax_category(w, "cac:TaxCategory", &inv.vat, false)
                 })?;
+            }
+            w.create_element("cac:TaxTotal").write_inner_content(|w| {
+                amount(w, "cbc:TaxAmount", totals.vat_total)?;
+                for sub in &totals.vat_breakdown {
+                    w.create_element("cac:TaxSubtotal").write_inner_content(|w| {
+                        amount(w, "cbc:TaxableAmount", sub.taxable)?;
+                        amount(w, "cbc:TaxAmount", sub.tax)?;
+                        tax_category(w, "cac:TaxCategory", &sub.treatment, true)
+                    })?;
+                }
                 Ok(())
             })?;
             w.create_element("cac:LegalMonetaryTotal").write_inner_content(|w| {
-                amount(w, "cbc:LineExtensionAmount", total)?;
-                amount(w, "cbc:TaxExclusiveAmount", total)?;
-                amount(w, "cbc:TaxInclusiveAmount", total)?;
-                amount(w, "cbc:PayableAmount", total)
+                amount(w, "cbc:LineExtensionAmount", totals.line_total)?;
+                amount(w, "cbc:TaxExclusiveAmount", totals.tax_exclusive)?;
+                amount(w, "cbc:TaxInclusiveAmount", totals.tax_inclusive)?;
+                if !inv.allowances_charges.is_empty() {
+                    amount(w, "cbc:AllowanceTotalAmount", totals.allowance_total)?;
+                    amount(w, "cbc:ChargeTotalAmount", totals.charge_total)?;
+                }
+                amount(w, "cbc:PayableAmount", totals.payable)
             })?;
             for (i, (line, net)) in inv.lines.iter().zip(lines.iter()).enumerate() {
                 w.create_element(line_element).write_inner_content(|w| {
@@ -198,7 +249,7 @@ fn write(inv: &CommercialInvoice, credits: Option<&str>) -> Result<String, Docum
                                 .write_text_content(BytesText::new(line.hs_code.as_str()))?;
                             Ok(())
                         })?;
-                        tax_category(w, "cac:ClassifiedTaxCategory", false)
+                        tax_category(w, "cac:ClassifiedTaxCategory", &inv.vat, false)
                     })?;
                     w.create_element("cac:Price").write_inner_content(|w| {
                         let p: Decimal = line.unit_price.amount().normalize();

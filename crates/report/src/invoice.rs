@@ -11,7 +11,7 @@ use krilla::configure::{Archival, ConfigurationBuilder, PdfVersion, Validator};
 use krilla::embed::{AssociationKind, EmbeddedFile, MimeType};
 use krilla::metadata::{DateTime, Metadata};
 use krilla::{Document, SerializeSettings};
-use tradewind_domain::documents::{CommercialInvoice, DocumentParty, VAT_EXEMPTION_REASON};
+use tradewind_domain::documents::{AllowanceOrCharge, CommercialInvoice, DocumentParty, VatCategory};
 
 /// The embedded machine-readable invoice.
 pub struct EmbeddedInvoice<'a> {
@@ -86,7 +86,7 @@ pub fn invoice_pdf(
     fonts: &Fonts,
 ) -> Result<Vec<u8>, ReportError> {
     let amounts = inv.line_amounts().map_err(|e| ReportError::Pdf(e.to_string()))?;
-    let total = inv.total().map_err(|e| ReportError::Pdf(e.to_string()))?;
+    let totals = inv.totals().map_err(|e| ReportError::Pdf(e.to_string()))?;
     let mut out = Layout::new(fonts);
     out.para(0.0, 20.0, true, chart::INK, "Commercial invoice");
     out.para(
@@ -137,30 +137,41 @@ pub fn invoice_pdf(
         }
         out.y += height - 12.0;
     }
-    out.ensure(60.0);
+    // The totals block: with charges, allowances or VAT, the lines' sum, each of them and
+    // the VAT come first, then the amount due.
+    let mut rows: Vec<(String, String, bool)> = Vec::new();
+    if !inv.allowances_charges.is_empty() || inv.vat.category != VatCategory::OutsideScope {
+        rows.push(("Lines".into(), money_text(totals.line_total), false));
+        for ac in &inv.allowances_charges {
+            let sign = if ac.kind == AllowanceOrCharge::Allowance { "−" } else { "" };
+            rows.push((ac.reason.clone(), format!("{sign}{}", money_text(ac.amount)), false));
+        }
+        for sub in &totals.vat_breakdown {
+            let rate = if sub.treatment.category.has_rate() {
+                format!(" {} %", sub.treatment.rate.normalize())
+            } else {
+                String::new()
+            };
+            let label = format!("VAT {}{rate} on {}", sub.treatment.category.code(), money_text(sub.taxable));
+            rows.push((label, money_text(sub.tax), false));
+        }
+    }
+    rows.push(("Total".into(), money_text(totals.payable), true));
+    out.ensure(20.0 + 16.0 * rows.len() as f32);
     out.gap(8.0);
-    let y = out.y + 12.0;
-    out.page().push(Item::Shape(Shape::Text {
-        x: MARGIN + COLS[3].0,
-        y,
-        size: 11.0,
-        text: "Total".into(),
-        anchor: Anchor::End,
-        bold: true,
-        fill: chart::INK,
-    }));
-    out.page().push(Item::Shape(Shape::Text {
-        x: MARGIN + WIDTH,
-        y,
-        size: 11.0,
-        text: money_text(total),
-        anchor: Anchor::End,
-        bold: true,
-        fill: chart::INK,
-    }));
+    let mut y = out.y;
+    for (label, amount, bold) in rows {
+        y += 14.0;
+        let size = if bold { 11.0 } else { 9.5 };
+        for (x, text) in [(MARGIN + COLS[3].0, label), (MARGIN + WIDTH, amount)] {
+            out.page().push(Item::Shape(Shape::Text { x, y, size, text, anchor: Anchor::End, bold, fill: chart::INK }));
+        }
+    }
     out.y = y + 10.0;
     out.gap(10.0);
-    out.para(0.0, 8.5, false, chart::MUTED, &format!("{VAT_EXEMPTION_REASON}."));
+    if let Some(reason) = &inv.vat.exemption_reason {
+        out.para(0.0, 8.5, false, chart::MUTED, &format!("{reason}."));
+    }
     out.para(
         0.0,
         8.5,
@@ -297,6 +308,19 @@ mod tests {
         let saved = dir.join("out.xml");
         tool("pdfdetach", &["-save", "1", "-o", &saved.to_string_lossy(), &path]).expect("detach");
         assert_eq!(std::fs::read_to_string(&saved).expect("xml"), xml);
+        // With VAT and a charge, the totals block shows them before the amount due.
+        let mut vat = invoice(2);
+        vat.vat = tradewind_domain::documents::VatTreatment::standard(19.into()).expect("rate");
+        vat.allowances_charges.push(tradewind_domain::documents::AllowanceCharge::freight(
+            Money::new("10".parse().expect("d"), vat.currency).expect("m"),
+        ));
+        let pdf = invoice_pdf(&vat, &EmbeddedInvoice { name: "invoice-ubl.xml", xml }, &fonts).expect("pdf");
+        std::fs::write(&file, &pdf).expect("write");
+        let text = tool("pdftotext", &["-layout", &path, "-"]).expect("text");
+        // 10 + 11 units at 2.35 = 49.35, + 10 freight = 59.35, 19 % = 11.2765 → 11.28.
+        for needle in ["Freight", "VAT S 19 % on USD 59.35", "USD 11.28", "USD 70.63"] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -22,7 +22,11 @@ mod proforma;
 
 pub use consistency::Inconsistency;
 pub use facts::{LineFields, PartyFields, ShipmentFacts, Signatory, TradeFacts};
-pub use invoice::{CommercialInvoice, CreditNote, InvoiceError, VAT_EXEMPTION_REASON};
+pub use invoice::{
+    AllowanceCharge, AllowanceOrCharge, CommercialInvoice, CreditNote, InvoiceError, InvoiceOptions, InvoiceTotals,
+    STANDARD_VAT_RATES, SupplyKind, VAT_EXEMPTION_REASON, VatCategory, VatSubtotal, VatTreatment, is_eu_member,
+    standard_vat_rate,
+};
 pub use sample::sample_trade_facts;
 pub use view::{DocumentSummary, DocumentView, SummaryLine, ViewTable};
 pub mod air_waybill;

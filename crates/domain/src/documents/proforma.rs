@@ -67,6 +67,9 @@ impl ProformaInvoice {
             delivery_terms: format!("{} {}", facts.incoterm.code(), facts.named_place.as_str()),
             delivery_country: Some(facts.named_place.country()),
             payment_note: facts.payment_note.clone(),
+            vat: Default::default(),
+            allowances_charges: Vec::new(),
+            delivery_date: None,
         };
         let amounts = invoice.line_amounts().and_then(|a| Ok((invoice.total()?, a)));
         let (total, line_amounts) = match amounts {
