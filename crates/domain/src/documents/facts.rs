@@ -42,6 +42,9 @@ pub struct LineFields {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PartyFields {
+    /// The company's VAT (or GST) registration with its country prefix, e.g. `DE123456789`;
+    /// invoices choose their VAT category from the two parties' registrations.
+    pub vat_id: Option<String>,
     pub marks_and_numbers: Option<String>,
     pub signatory: Option<Signatory>,
     /// Place where the party signs, e.g. "Ho Chi Minh City".
@@ -54,6 +57,7 @@ pub struct PartyFields {
     pub voyage_number: Option<String>,
     pub flight_number: Option<String>,
     /// Carrier: the date the goods were shipped on board.
+    #[serde(with = "super::iso_date::option")]
     pub shipped_on_board: Option<time::Date>,
     /// Carrier: the verified gross mass of the consignment when the carrier weighed it;
     /// otherwise transport documents state the booked weight.
@@ -62,6 +66,7 @@ pub struct PartyFields {
     /// Carrier: one seal number per container, in the order the containers were booked.
     pub seal_numbers: Vec<String>,
     /// Carrier: the planned date of arrival at the port of discharge.
+    #[serde(with = "super::iso_date::option")]
     pub planned_arrival: Option<time::Date>,
     /// Seller (drawback claim): the import declarations whose duty the export draws back.
     pub drawback_imports: Vec<super::ImportLink>,
@@ -101,6 +106,17 @@ impl PartyFields {
                 } else if v.chars().count() > max {
                     e.push(field, "too_long", format!("{field} must be at most {max} characters"));
                 }
+            }
+        }
+        if let Some(v) = &self.vat_id {
+            let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            let prefix_ok = compact.len() >= 4 && compact.chars().take(2).all(|c| c.is_ascii_uppercase());
+            if !prefix_ok || compact.len() > 16 || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+                e.push(
+                    "vat_id",
+                    "invalid",
+                    "vat_id starts with the 2-letter country prefix followed by the registration number, e.g. DE123456789",
+                );
             }
         }
         if let Some(s) = &self.signatory {
@@ -214,6 +230,7 @@ pub struct ShipmentFacts {
     /// The packages as booked with the carrier.
     pub packages: Vec<Package>,
     pub containers: Vec<ContainerNumber>,
+    #[serde(with = "super::iso_date")]
     pub booked_on: time::Date,
 }
 
@@ -234,6 +251,7 @@ impl ShipmentFacts {
 pub struct TradeFacts {
     pub order_id: String,
     /// The day both parties agreed the order.
+    #[serde(with = "super::iso_date")]
     pub order_date: time::Date,
     pub seller: DocumentParty,
     pub buyer: DocumentParty,

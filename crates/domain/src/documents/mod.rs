@@ -7,6 +7,9 @@
 //! owns each document's content, its totals, the [`DocumentSummary`] that the
 //! cross-document consistency check compares and the [`DocumentView`] a PDF shows.
 
+// Dates in documents' JSON are ISO 8601 calendar dates (`YYYY-MM-DD`).
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+
 pub mod consistency;
 mod facts;
 mod invoice;

@@ -40,6 +40,7 @@ pub struct DocumentSummary {
     /// The invoiced or declared value.
     pub total: Option<Money>,
     /// The date of shipment the document states.
+    #[serde(with = "super::iso_date::option")]
     pub shipment_date: Option<time::Date>,
 }
 
@@ -78,6 +79,7 @@ pub struct ViewTable {
 pub struct DocumentView {
     pub title: String,
     pub number: String,
+    #[serde(with = "super::iso_date")]
     pub issue_date: time::Date,
     /// (role, party), e.g. ("Shipper", …), ("Consignee", …).
     pub parties: Vec<(String, DocumentParty)>,

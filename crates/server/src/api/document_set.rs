@@ -76,11 +76,15 @@ pub(crate) async fn trade_facts(
         Some(id) => (Some(document_party(&state.store.get_organization(id).await?)), fields_of(id)),
         None => (None, PartyFields::default()),
     };
+    let with_vat = |mut p: tradewind_domain::documents::DocumentParty, id: &str| {
+        p.vat_id = fields_of(id).vat_id;
+        p
+    };
     Ok(TradeFacts {
         order_id: sources.order.id.clone(),
         order_date: date_of(&sources.order.created_at).unwrap_or_else(|| time::OffsetDateTime::now_utc().date()),
-        seller: document_party(&seller_org),
-        buyer: document_party(&buyer_org),
+        seller: with_vat(document_party(&seller_org), terms.seller.as_str()),
+        buyer: with_vat(document_party(&buyer_org), terms.buyer.as_str()),
         currency: terms.currency,
         lines: terms.lines.clone(),
         incoterm: terms.incoterm,
@@ -358,16 +362,14 @@ pub async fn issue(
     Ok((status, Json(IssuedDocument { kind, renditions, pdf, inconsistencies })).into_response())
 }
 
-/// The latest issued version's summary of each kind the caller can see.
+/// The latest issued version's summary of each kind in the set.
 async fn issued_summaries(state: &AppState, org: &str, id: &str) -> Result<Vec<DocumentSummary>, ApiError> {
-    let docs = state.store.order_documents(org, id).await?;
-    let mut latest: std::collections::BTreeMap<String, &TradeDocumentRecord> = std::collections::BTreeMap::new();
-    for d in docs.iter().filter(|d| d.summary.is_some()) {
-        latest.insert(d.kind.clone(), d);
-    }
-    Ok(latest
-        .values()
-        .filter_map(|d| d.summary.clone().and_then(|s| serde_json::from_value::<DocumentSummary>(s).ok()))
+    Ok(state
+        .store
+        .set_summaries(org, id)
+        .await?
+        .into_iter()
+        .filter_map(|s| serde_json::from_value::<DocumentSummary>(s).ok())
         .collect())
 }
 
@@ -555,4 +557,116 @@ pub async fn reject(
 ) -> Result<Json<DocumentRequestRecord>, ApiError> {
     let org = user.organization_id()?.to_string();
     Ok(Json(state.store.reject_document_request(&user.actor(), &org, &request_id, &form.reason).await?))
+}
+
+/// Checks an invoice produced by another system without storing it: safety limits,
+/// well-formed XML without DTD, a UBL 2.1 Invoice/CreditNote or CII D16B invoice, and the
+/// EN 16931 calculation rules. The body is the XML file.
+#[utoipa::path(post, path = "/api/v1/documents/validate", tag = "documents",
+    request_body(content = String, content_type = "application/xml"),
+    responses((status = 200, body = Object), (status = 413, body = crate::problem::Problem)))]
+pub async fn validate(
+    _user: CurrentUser,
+    body: axum::body::Bytes,
+) -> Result<Json<tradewind_documents::import::ValidationReport>, ApiError> {
+    Ok(Json(tradewind_documents::import::validate_invoice(&body)))
+}
+
+/// What an imported invoice states, for the set's consistency check.
+fn imported_summary(inv: &tradewind_documents::import::ImportedInvoice) -> DocumentSummary {
+    let mut s = DocumentSummary::new(DocumentKind::CommercialInvoice, inv.number.clone());
+    s.seller = inv.seller.name.clone();
+    s.buyer = inv.buyer.name.clone();
+    s.lines = inv
+        .lines
+        .iter()
+        .map(|l| tradewind_domain::documents::SummaryLine {
+            description: l.description.clone().unwrap_or_default(),
+            hs_code: l.hs_code.as_deref().and_then(|h| h.parse().ok()),
+            quantity: l.quantity,
+            unit: l.unit.clone(),
+        })
+        .collect();
+    let currency = inv.currency.parse::<tradewind_domain::codes::CurrencyCode>().ok();
+    s.total = match (inv.stated.line_total, currency) {
+        (Some(t), Some(c)) => tradewind_domain::Money::new(t, c).ok(),
+        _ => None,
+    };
+    s
+}
+
+/// An imported invoice with its check and the stored version.
+#[derive(Serialize)]
+pub struct ImportedDocument {
+    pub report: tradewind_documents::import::ValidationReport,
+    pub document: TradeDocumentRecord,
+    pub inconsistencies: Vec<Inconsistency>,
+}
+
+/// A party uploads an invoice produced by another system (UBL 2.1 or CII D16B) and links it
+/// to the order: it is checked like `/documents/validate`, refused with every finding when a
+/// rule fails, otherwise stored as the order's `imported_invoice` (a new version per
+/// different file) and compared with the rest of the set.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/document-set/import", tag = "documents", params(("id" = String, Path)),
+    request_body(content = String, content_type = "application/xml"),
+    responses((status = 201, body = Object), (status = 200, body = Object),
+        (status = 422, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem),
+        (status = 404, body = crate::problem::Problem)))]
+pub async fn import(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let org = user.organization_id()?.to_string();
+    let (role, sources) = state.store.document_sources(&org, &id).await?;
+    if !role.is_party() {
+        return Err(ApiError::NotFound);
+    }
+    let report = tradewind_documents::import::validate_invoice(&body);
+    let invoice = match tradewind_documents::import::import_invoice(&body) {
+        Ok(inv) if report.valid => inv,
+        _ => {
+            let mut errors = ValidationErrors::new();
+            for f in report.findings.iter().filter(|f| f.severity == tradewind_documents::import::Severity::Fatal) {
+                errors.push("file", "invalid_invoice", format!("{}: {}", f.rule, f.message));
+            }
+            if errors.is_empty() {
+                errors.push("file", "invalid_invoice", "the invoice could not be read");
+            }
+            return Err(ApiError::Invalid(errors));
+        }
+    };
+    if invoice.currency != sources.order.order.terms.currency.to_string() {
+        return Err(ApiError::Invalid(ValidationErrors::single(
+            "file",
+            "currency_mismatch",
+            format!(
+                "the invoice is in {} but the order is in {}; upload the invoice for this order",
+                invoice.currency, sources.order.order.terms.currency
+            ),
+        )));
+    }
+    let summary = imported_summary(&invoice);
+    let syntax = match invoice.syntax {
+        tradewind_documents::import::Syntax::Ubl => "ubl-2.1",
+        tradewind_documents::import::Syntax::Cii => "cii-d16b",
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let content = body.to_vec();
+    let record = state
+        .store
+        .issue_document(&user.actor(), &org, &id, "imported_invoice", today, |_, _| {
+            Ok(DocumentDraft {
+                number: invoice.number.clone(),
+                format: format!("{syntax}-invoice/imported"),
+                media_type: "application/xml".into(),
+                content: content.clone(),
+                summary: serde_json::to_value(&summary).ok(),
+            })
+        })
+        .await?;
+    let inconsistencies = set_inconsistencies(&state, &org, &id).await?;
+    let status = if record.new_version { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ImportedDocument { report, document: record, inconsistencies })).into_response())
 }

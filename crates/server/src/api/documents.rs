@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tradewind_domain::Money;
 use tradewind_domain::deal::ledger::Account;
-use tradewind_domain::documents::{CommercialInvoice, CreditNote, DocumentParty};
+use tradewind_domain::documents::{CommercialInvoice, CreditNote, DocumentParty, InvoiceOptions};
 use tradewind_domain::marketplace::PaymentTerms;
 use tradewind_report::{EmbeddedInvoice, Fonts, ReportError};
 use tradewind_store::{DocumentDraft, Organization, StoreError, TradeDocumentRecord};
@@ -75,14 +75,31 @@ pub async fn issue_commercial_invoice(
             order.order.status.label()
         )));
     }
-    let seller = document_party(&state.store.get_organization(terms.seller.as_str()).await?);
-    let buyer = document_party(&state.store.get_organization(terms.buyer.as_str()).await?);
+    let (_, sources) = state.store.document_sources(&org, &id).await?;
+    let fields_of = |org: &str| sources.fields.get(org).cloned().unwrap_or_default();
+    let mut seller = document_party(&state.store.get_organization(terms.seller.as_str()).await?);
+    seller.vat_id = fields_of(terms.seller.as_str()).vat_id;
+    let mut buyer = document_party(&state.store.get_organization(terms.buyer.as_str()).await?);
+    buyer.vat_id = fields_of(terms.buyer.as_str()).vat_id;
+    // The date of supply for an intra-EU sale: when the goods were shipped on board.
+    let shipped = sources.shipments.last().and_then(|s| fields_of(&s.carrier_org).shipped_on_board);
+    let options = InvoiceOptions { delivery_date: shipped, ..InvoiceOptions::default() };
     let note = payment_note(terms.payment_terms).to_string();
     let today = time::OffsetDateTime::now_utc().date();
     let invoice_for = |version: u32, date: time::Date| {
-        CommercialInvoice::for_order(&id, version, &terms, seller.clone(), buyer.clone(), date, note.clone())
-            .map_err(|e| StoreError::Refused(e.to_string()))
+        CommercialInvoice::for_order_with(
+            &id,
+            version,
+            &terms,
+            seller.clone(),
+            buyer.clone(),
+            date,
+            note.clone(),
+            &options,
+        )
+        .map_err(|e| StoreError::Refused(e.to_string()))
     };
+    invoice_for(1, today)?;
     let actor = user.actor();
     let record = state
         .store
@@ -90,12 +107,13 @@ pub async fn issue_commercial_invoice(
             let inv = invoice_for(version, date)?;
             let content = tradewind_documents::ubl::invoice(&inv).map_err(|e| StoreError::Refused(e.to_string()))?;
             let profile = if tradewind_documents::ubl::is_peppol(&inv) { "peppol-bis-3" } else { "en16931" };
+            let summary = serde_json::to_value(tradewind_documents::set::invoice_summary(&inv)).ok();
             Ok(DocumentDraft {
                 number: inv.number,
                 format: format!("ubl-2.1-invoice/{profile}"),
                 media_type: "application/xml".into(),
                 content: content.into_bytes(),
-                summary: None,
+                summary,
             })
         })
         .await?;
@@ -239,11 +257,15 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let org = user.organization_id()?.to_string();
     let (record, content) = state.store.trade_document(&org, &id, &document_id).await?;
-    let extension = if record.media_type == "application/pdf" { "pdf" } else { "xml" };
+    let extension = match record.media_type.as_str() {
+        "application/pdf" => "pdf",
+        "application/json" => "json",
+        _ => "xml",
+    };
     let mut res = content.into_response();
     let headers = res.headers_mut();
     let media_type =
-        if extension == "xml" { format!("{}; charset=utf-8", record.media_type) } else { record.media_type.clone() };
+        if extension == "pdf" { record.media_type.clone() } else { format!("{}; charset=utf-8", record.media_type) };
     if let Ok(v) = HeaderValue::from_str(&media_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }

@@ -149,6 +149,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(document_set::request))
         .routes(routes!(document_set::requests))
         .routes(routes!(document_set::reject))
+        .routes(routes!(document_set::validate))
+        .routes(routes!(document_set::import))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
         .routes(routes!(webhooks::subscribe, webhooks::list))

@@ -192,6 +192,27 @@ impl Store {
         Ok(record)
     }
 
+    /// What the latest version of each kind in an order's set states for the consistency
+    /// check, for any company with a role in the set: the check compares the whole set,
+    /// as the documents travel together to everyone who acts on them.
+    pub async fn set_summaries(&self, organization_id: &str, id: &str) -> Result<Vec<serde_json::Value>> {
+        self.document_role(organization_id, id).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM trade_documents WHERE order_id = $1 AND summary IS NOT NULL ORDER BY kind, version"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut latest: std::collections::BTreeMap<String, serde_json::Value> = std::collections::BTreeMap::new();
+        for r in &rows {
+            let d = document_from_row(r)?;
+            if let Some(s) = d.summary {
+                latest.insert(d.kind, s);
+            }
+        }
+        Ok(latest.into_values().collect())
+    }
+
     /// An order's issued documents, by kind and version (parties only).
     pub async fn order_documents(&self, organization_id: &str, id: &str) -> Result<Vec<TradeDocumentRecord>> {
         let (_, role) = self.document_role(organization_id, id).await?;
