@@ -95,15 +95,7 @@ fn a_missing_weight_is_named_by_its_field() {
         f["seller_fields"]["lines"][0].as_object_mut().expect("line fields").remove("gross_kg");
     });
     let out_dir = dir.path().join("out");
-    let out = doc(&[
-        "generate",
-        "--facts",
-        &facts,
-        "--kind",
-        "packing_list",
-        "--out",
-        &out_dir.display().to_string(),
-    ]);
+    let out = doc(&["generate", "--facts", &facts, "--kind", "packing_list", "--out", &out_dir.display().to_string()]);
     let said = text(&out);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("seller_fields.lines[0].gross_kg"), "{said}");
