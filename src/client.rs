@@ -63,6 +63,23 @@ enum ClientCommand {
     },
     /// Operator: the ledger's escrow fundings against the payment provider's statement.
     Reconciliation,
+    /// An order's trade documents.
+    Doc {
+        #[command(subcommand)]
+        command: DocCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocCommand {
+    /// Upload an invoice from another system (UBL 2.1 or CII D16B XML) to an order; the
+    /// server checks it against the EN 16931 calculation rules and keeps it with the order.
+    Import {
+        file: PathBuf,
+        /// The order the invoice belongs to
+        #[arg(long)]
+        order: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,7 +250,47 @@ pub async fn run(args: ClientArgs) -> Result<()> {
             let r = api.get("/api/v1/operator/reconciliation").await?;
             out.show(&r, reconciliation_text)
         }
+        ClientCommand::Doc { command: DocCommand::Import { file, order } } => {
+            if !upload_invoice(&api, &out, &order, &file).await? {
+                bail!("the server found the invoice invalid");
+            }
+            Ok(())
+        }
     }
+}
+
+/// `tradewind doc import`: the same upload as `tradewind client doc import`; false when the
+/// server found the invoice invalid.
+pub async fn import_invoice(
+    server: &str,
+    token: Option<String>,
+    json: bool,
+    order: &str,
+    file: &std::path::Path,
+) -> Result<bool> {
+    let api = Api::new(server, token)?;
+    upload_invoice(&api, &Out { json }, order, file).await
+}
+
+/// Uploads the invoice file to the order as it is and prints the server's validation report
+/// and the record it keeps; true when the invoice is valid.
+async fn upload_invoice(api: &Api, out: &Out, order: &str, file: &std::path::Path) -> Result<bool> {
+    let path = format!("/api/v1/orders/{}/document-set/import", seg(order)?);
+    let opened = std::fs::File::open(file).map_err(|e| anyhow!("opening {}: {e}", file.display()))?;
+    // Stop at the server's limit here rather than send megabytes it will refuse.
+    let bytes = tradewind_documents::import::read_limited(opened).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let answer = api.post_bytes(&path, "application/xml", bytes).await?;
+    // The report may come whole or under a key; the record under another.
+    let report = ["report", "validation"].iter().map(|k| &answer[*k]).find(|v| v.is_object()).unwrap_or(&answer);
+    let valid = report["valid"].as_bool() != Some(false);
+    out.show(&answer, |a| {
+        let mut s = crate::doc::report_text(&file.display().to_string(), report);
+        if let Some(record) = ["document", "record", "stored"].iter().map(|k| &a[*k]).find(|v| v.is_object()) {
+            s.push_str(&format!("Stored with order {order}:\n{}", print::object(record)));
+        }
+        s
+    })?;
+    Ok(valid)
 }
 
 /// Text or JSON, as asked.

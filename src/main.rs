@@ -5,6 +5,7 @@
 mod bench_matching;
 mod bench_orders;
 mod client;
+mod doc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -95,6 +96,8 @@ enum Command {
     },
     /// Work with a running tradewind server over its API: orders, payments, payouts.
     Client(client::ClientArgs),
+    /// Trade documents from a facts file, offline: generate, render as PDF, validate an invoice.
+    Doc(doc::DocArgs),
 }
 
 #[derive(Subcommand)]
@@ -516,6 +519,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Some(Command::Assess(_)) => Ok(()),
+        Some(Command::Doc(args)) => doc::run(args).await,
         Some(Command::Client(args)) => {
             if let Err(e) = client::run(args).await {
                 eprintln!("error: {e:#}");

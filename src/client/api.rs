@@ -61,12 +61,7 @@ impl Api {
         }
         let mut req = self.http.request(method, format!("{}{path}", self.base)).headers(headers);
         if !call.anonymous {
-            let Some(token) = &self.token else {
-                return Err(anyhow!(
-                    "no API token: run `tradewind client login --email YOU` and export the TRADEWIND_TOKEN it \
-                     prints, or pass --token"
-                ));
-            };
+            let Some(token) = &self.token else { return Err(no_token()) };
             req = req.bearer_auth(token);
         }
         if let Some(body) = call.body {
@@ -101,6 +96,24 @@ impl Api {
         }
     }
 
+    /// A POST of a file as it is (an invoice's XML), whose answer is JSON.
+    pub async fn post_bytes(&self, path: &str, content_type: &str, bytes: Vec<u8>) -> Result<Value> {
+        let Some(token) = &self.token else { return Err(no_token()) };
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| unreachable(&self.base, &e))?;
+        if !res.status().is_success() {
+            return Err(failure(res).await);
+        }
+        res.json::<Value>().await.map_err(|e| anyhow!("the server's answer to {path} is not JSON: {e}"))
+    }
+
     pub async fn get(&self, path: &str) -> Result<Value> {
         self.json(Method::GET, path, Call::default()).await
     }
@@ -108,6 +121,13 @@ impl Api {
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {
         self.json(Method::POST, path, Call::body(body)).await
     }
+}
+
+fn no_token() -> anyhow::Error {
+    anyhow!(
+        "no API token: run `tradewind client login --email YOU` and export the TRADEWIND_TOKEN it prints, or pass \
+         --token"
+    )
 }
 
 /// The transport failed: name the server and the cause, never the request's headers.
