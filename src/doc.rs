@@ -131,62 +131,14 @@ pub async fn run(args: DocArgs) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // Facts in, documents out.
 
-/// The facts' dates by field name. The domain writes a date as `[year, day of the year]`;
-/// a facts file that a person edits shows `YYYY-MM-DD` instead and takes either.
-const DATE_FIELDS: [&str; 4] = ["order_date", "booked_on", "shipped_on_board", "planned_arrival"];
-
 const ISO_DATE: &[time::format_description::BorrowedFormatItem<'_>] =
     time::macros::format_description!("[year]-[month]-[day]");
-
-/// Rewrites every date field of `v`, wherever it is nested, with `f`.
-fn map_dates(v: &mut Value, path: &str, f: &dyn Fn(&str, &Value) -> Result<Option<Value>>) -> Result<()> {
-    match v {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                if DATE_FIELDS.contains(&key.as_str()) {
-                    if let Some(new) = f(&here, child)? {
-                        *child = new;
-                    }
-                } else {
-                    map_dates(child, &here, f)?;
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter_mut().enumerate() {
-                map_dates(child, &format!("{path}[{i}]"), f)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// `[2026, 306]` → `"2026-11-02"`.
-fn readable_date(_: &str, v: &Value) -> Result<Option<Value>> {
-    let (Some(year), Some(day)) = (v[0].as_i64(), v[1].as_u64()) else { return Ok(None) };
-    let date = i32::try_from(year)
-        .ok()
-        .zip(u16::try_from(day).ok())
-        .and_then(|(y, d)| time::Date::from_ordinal_date(y, d).ok());
-    Ok(date.and_then(|d| d.format(ISO_DATE).ok()).map(Value::String))
-}
-
-/// `"2026-11-02"` → `[2026, 306]`, naming the field when the text is no date.
-fn internal_date(field: &str, v: &Value) -> Result<Option<Value>> {
-    let Some(text) = v.as_str() else { return Ok(None) };
-    let date =
-        time::Date::parse(text, ISO_DATE).map_err(|_| anyhow!("{field}: '{text}' is not a date as YYYY-MM-DD"))?;
-    Ok(Some(serde_json::json!([date.year(), date.ordinal()])))
-}
 
 /// `tradewind doc sample-facts`.
 fn sample_facts(lines: usize) -> Result<bool> {
     use std::io::Write;
-    let mut v = serde_json::to_value(sample_trade_facts(lines))?;
-    map_dates(&mut v, "", &readable_date)?;
-    let text = serde_json::to_string_pretty(&v)?;
+    // Dates are written as YYYY-MM-DD, the way a person edits them.
+    let text = serde_json::to_string_pretty(&sample_trade_facts(lines))?;
     // A closed pipe (`| head`) ends the output quietly.
     let _ = writeln!(std::io::stdout().lock(), "{text}");
     Ok(true)
@@ -195,9 +147,7 @@ fn sample_facts(lines: usize) -> Result<bool> {
 /// Reads and checks a facts file: every field a party added is checked, all at once.
 fn load_facts(path: &Path) -> Result<TradeFacts> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading facts file {}", path.display()))?;
-    let mut v: Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    map_dates(&mut v, "", &internal_date).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let facts: TradeFacts = serde_json::from_value(v).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let facts: TradeFacts = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut errors = ValidationErrors::new();
     let parties: [(&str, &PartyFields); 4] = [
         ("seller_fields", &facts.seller_fields),
@@ -534,15 +484,13 @@ mod tests {
     fn facts_files_show_and_take_dates_as_yyyy_mm_dd() {
         let facts = sample_trade_facts(0);
         let mut v = serde_json::to_value(&facts).expect("json");
-        map_dates(&mut v, "", &readable_date).expect("readable");
         assert_eq!(v["order_date"], "2026-11-02");
         assert_eq!(v["carrier_fields"]["shipped_on_board"], "2026-11-20");
         assert_eq!(v["shipment"]["booked_on"], "2026-11-10");
-        map_dates(&mut v, "", &internal_date).expect("internal");
         assert_eq!(serde_json::from_value::<TradeFacts>(v.clone()).expect("facts"), facts);
         v["carrier_fields"]["planned_arrival"] = "24.12.2026".into();
-        let e = map_dates(&mut v, "", &internal_date).expect_err("not ISO");
-        assert!(e.to_string().starts_with("carrier_fields.planned_arrival: '24.12.2026'"), "{e}");
+        let e = serde_json::from_value::<TradeFacts>(v).expect_err("not ISO");
+        assert!(e.to_string().contains("could not be parsed"), "{e}");
     }
 
     #[test]
