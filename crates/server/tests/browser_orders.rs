@@ -1,7 +1,8 @@
 //! Orders driven in a real, headless Chromium: the buyer turns an accepted quote into an
 //! order from the request's page; both sides accept; the buyer pays into escrow (the form
 //! posted twice, paid once) and the simulated bank confirms; the seller produces and ships;
-//! the buyer confirms delivery, opens a dispute the seller answers, withdraws it and
+//! the seller issues the commercial invoice in the document centre and downloads it with its
+//! PDF; the buyer confirms delivery, opens a dispute the seller answers, withdraws it and
 //! releases the payment, less the platform fee; the seller gives its bank account and the
 //! operator pays it out in a pain.001 file.
 //!
@@ -174,6 +175,48 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     b.goto(&format!("{base}{order_path}")).await?;
     send(b, "accept").await?;
     expect_in(b, "#order-status", "Agreed").await?;
+
+    // In the document centre the seller adds its signatory, previews the proforma and
+    // issues the commercial invoice, then downloads the UBL invoice and its PDF.
+    click(b, "#document-centre").await?;
+    expect_text(b, "Document centre").await?;
+    expect_in(b, "#doc-packing_list", "seller_fields.lines[0].gross_kg").await?;
+    fill(b, "signatory_name", "Nguyen Thi Lan").await?;
+    fill(b, "signatory_title", "Export Director").await?;
+    click(b, "#fields-form button[type='submit']").await?;
+    expect_text(b, "Your fields are saved").await?;
+    click(b, "#doc-proforma_invoice a.preview").await?;
+    expect_text(b, "Proforma invoice").await?;
+    expect_text(b, "Nguyen Thi Lan").await?;
+    b.goto(&format!("{base}{order_path}/documents")).await?;
+    click(b, "#doc-commercial_invoice .issue-form button").await?;
+    expect_text(b, "The document is issued").await?;
+    expect_in(b, "#doc-commercial_invoice", "v1").await?;
+    snap(b, "document-centre").await?;
+    let downloads = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const links = [...document.querySelectorAll('#doc-commercial_invoice a.download')];
+             Promise.all(links.map(a => fetch(a.href, {credentials: 'same-origin'})
+                 .then(r => r.arrayBuffer().then(buf => {
+                     const head = new TextDecoder().decode(new Uint8Array(buf).slice(0, 400));
+                     return a.textContent + '|' + r.status + '|' + r.headers.get('content-type') + '|' + head;
+                 }))))
+               .then(v => done(v.join('@@')), e => done('error ' + e));",
+            vec![],
+        )
+        .await?;
+    let downloads = downloads.as_str().unwrap_or_default().to_string();
+    check(
+        downloads
+            .split("@@")
+            .any(|l| l.starts_with("ubl-2.1-invoice") && l.contains("|200|application/xml") && l.contains("<Invoice")),
+        format!("the UBL invoice did not download: {downloads}"),
+    )?;
+    check(
+        downloads.split("@@").any(|l| l.starts_with("pdf-a-3b/invoice|200|application/pdf|%PDF-1.7")),
+        format!("the invoice PDF did not download: {downloads}"),
+    )?;
     log_out(b).await?;
 
     // The buyer pays into escrow, and the form is posted twice with the same key: once

@@ -9,6 +9,7 @@
 mod account;
 mod assessment;
 mod company;
+mod documents;
 mod forms;
 mod home;
 pub mod i18n;
@@ -65,6 +66,12 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/bank-transfer", post(orders::bank_transfer))
         .route("/orders/{id}/dispute", post(orders::open_dispute))
         .route("/orders/{id}/invoice", post(orders::issue_invoice))
+        .route("/orders/{id}/documents", get(documents::centre))
+        .route("/orders/{id}/documents/fields", post(documents::save_fields))
+        .route("/orders/{id}/documents/requests", post(documents::request))
+        .route("/orders/{id}/documents/requests/{request_id}/reject", post(documents::reject))
+        .route("/orders/{id}/documents/{kind}", get(documents::preview))
+        .route("/orders/{id}/documents/{kind}/issue", post(documents::issue))
         .route("/orders/{id}/dispute/evidence", post(orders::dispute_evidence))
         .route("/orders/{id}/dispute/withdraw", post(orders::withdraw_dispute))
         .route("/orders/{id}/release", post(orders::release))
