@@ -64,6 +64,9 @@ pub const KNOWN_EVENT_KINDS: &[&str] = &[
     "inquiry_received",
     "inquiry_message",
     "listing_hidden",
+    "document_issued",
+    "document_requested",
+    "document_request_rejected",
 ];
 
 type HmacSha256 = Hmac<Sha256>;

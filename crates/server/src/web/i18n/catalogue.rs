@@ -651,6 +651,9 @@ pub static EN: &[(&str, &str)] = &[
     ("notification.inquiry_received", "New inquiry"),
     ("notification.inquiry_message", "New message"),
     ("notification.listing_hidden", "Listing hidden"),
+    ("notification.document_issued", "Document issued"),
+    ("notification.document_requested", "Document requested from you"),
+    ("notification.document_request_rejected", "Document request rejected"),
     // Orders
     ("nav.orders", "Orders"),
     ("title.orders", "Orders"),
@@ -1496,6 +1499,9 @@ pub static ZH: &[(&str, &str)] = &[
     ("notification.inquiry_received", "新询盘"),
     ("notification.inquiry_message", "新消息"),
     ("notification.listing_hidden", "信息已被隐藏"),
+    ("notification.document_issued", "单证已签发"),
+    ("notification.document_requested", "有单证请您签发"),
+    ("notification.document_request_rejected", "单证申请被拒绝"),
     // Orders
     ("nav.orders", "订单"),
     ("title.orders", "订单"),
