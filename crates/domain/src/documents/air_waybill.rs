@@ -134,12 +134,7 @@ impl AirWaybill {
             nature_and_quantity: facts
                 .lines
                 .iter()
-                .map(|l| SummaryLine {
-                    description: l.description.clone(),
-                    hs_code: Some(l.hs_code.clone()),
-                    quantity: Some(l.quantity),
-                    unit: Some(l.unit.code().to_string()),
-                })
+                .map(|l| SummaryLine::goods(&l.description, &l.hs_code, l.quantity, l.unit.code()))
                 .collect(),
             declared_value_for_carriage: "NVD".into(),
             declared_value_for_customs: "NCV".into(),

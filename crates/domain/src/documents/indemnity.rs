@@ -198,12 +198,7 @@ impl LetterOfIndemnity {
             lines: self
                 .goods
                 .iter()
-                .map(|g| SummaryLine {
-                    description: g.description.clone(),
-                    hs_code: Some(g.hs_code.clone()),
-                    quantity: Some(g.quantity),
-                    unit: Some(g.unit.code().to_string()),
-                })
+                .map(|g| SummaryLine::goods(&g.description, &g.hs_code, g.quantity, g.unit.code()))
                 .collect(),
             port_of_loading: Some(self.port_of_loading.clone()),
             port_of_discharge: Some(self.port_of_discharge.clone()),
@@ -239,22 +234,9 @@ impl LetterOfIndemnity {
                 ("Bank guarantee".to_string(), self.guarantee_reference.clone()),
                 ("Marks and numbers".to_string(), self.marks_and_numbers.clone().unwrap_or_default()),
             ],
-            table: ViewTable {
-                columns: ["Description", "HS code", "Quantity", "Unit"].map(String::from).to_vec(),
-                numeric: vec![false, false, true, false],
-                rows: self
-                    .goods
-                    .iter()
-                    .map(|g| {
-                        vec![
-                            g.description.clone(),
-                            g.hs_code.as_str().to_string(),
-                            g.quantity.normalize().to_string(),
-                            g.unit.code().to_string(),
-                        ]
-                    })
-                    .collect(),
-            },
+            table: ViewTable::goods(
+                self.goods.iter().map(|g| (g.description.as_str(), &g.hs_code, g.quantity, g.unit.code())),
+            ),
             totals: vec![
                 ("Invoice value".to_string(), self.invoice_value.to_string()),
                 (format!("Limit of liability ({INDEMNITY_LIMIT_PERCENT} %)"), self.amount_limit.to_string()),

@@ -170,12 +170,7 @@ impl PackingList {
             lines: self
                 .lines
                 .iter()
-                .map(|l| SummaryLine {
-                    description: l.description.clone(),
-                    hs_code: Some(l.hs_code.clone()),
-                    quantity: Some(l.quantity),
-                    unit: Some(l.unit.code().to_string()),
-                })
+                .map(|l| SummaryLine::goods(&l.description, &l.hs_code, l.quantity, l.unit.code()))
                 .collect(),
             gross_kg: Some(self.total_gross_kg),
             net_kg: Some(self.total_net_kg),

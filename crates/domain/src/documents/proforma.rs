@@ -93,12 +93,7 @@ impl ProformaInvoice {
             lines: inv
                 .lines
                 .iter()
-                .map(|l| SummaryLine {
-                    description: l.description.clone(),
-                    hs_code: Some(l.hs_code.clone()),
-                    quantity: Some(l.quantity),
-                    unit: Some(l.unit.code().to_string()),
-                })
+                .map(|l| SummaryLine::goods(&l.description, &l.hs_code, l.quantity, l.unit.code()))
                 .collect(),
             total: Some(self.total),
             ..DocumentSummary::new(DocumentKind::ProformaInvoice, &inv.number)

@@ -18,6 +18,18 @@ pub struct SummaryLine {
     pub unit: Option<String>,
 }
 
+impl SummaryLine {
+    /// A goods line stating description, HS code, quantity and its Rec 20 unit code.
+    pub fn goods(description: &str, hs_code: &HsCode, quantity: Decimal, unit: &str) -> SummaryLine {
+        SummaryLine {
+            description: description.to_string(),
+            hs_code: Some(hs_code.clone()),
+            quantity: Some(quantity),
+            unit: Some(unit.to_string()),
+        }
+    }
+}
+
 /// The facts of a document that must agree with the rest of the set. `None` means the
 /// document does not state it, which never counts as a disagreement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +83,21 @@ pub struct ViewTable {
     pub columns: Vec<String>,
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+}
+
+impl ViewTable {
+    /// The plain goods table: description, HS code, quantity and unit per line.
+    pub fn goods<'a>(lines: impl Iterator<Item = (&'a str, &'a HsCode, Decimal, &'a str)>) -> ViewTable {
+        ViewTable {
+            columns: ["Description", "HS code", "Quantity", "Unit"].map(String::from).to_vec(),
+            numeric: vec![false, false, true, false],
+            rows: lines
+                .map(|(d, hs, q, u)| {
+                    vec![d.to_string(), hs.as_str().to_string(), q.normalize().to_string(), u.to_string()]
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A document laid out for people, independent of how it is drawn: title and number, the
