@@ -23,7 +23,7 @@ use tradewind_store::{
     DocumentDraft, DocumentRequestRecord, DocumentRole, DocumentSources, StoreError, TradeDocumentRecord,
 };
 
-fn parse_kind(kind: &str) -> Result<DocumentKind, ApiError> {
+pub(crate) fn parse_kind(kind: &str) -> Result<DocumentKind, ApiError> {
     kind.parse::<DocumentKind>()
         .map_err(|e| ApiError::Invalid(ValidationErrors::single("kind", "unknown", e.to_string())))
 }

@@ -8,7 +8,6 @@ use super::forms::FormData;
 use super::page::{Chrome, Ctx, PageError, render, see_other};
 use crate::AppState;
 use crate::api::document_set::{self, DocumentSet};
-use crate::problem::ApiError;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -233,9 +232,7 @@ pub async fn issue(
     form: FormData,
 ) -> Result<Response, PageError> {
     let user = ctx.signed_in_with(form.csrf_token())?;
-    let k: DocumentKind = kind.parse().map_err(|e: tradewind_domain::documents::UnknownDocumentKind| {
-        ApiError::Invalid(ValidationErrors::single("kind", "unknown", e.to_string()))
-    })?;
+    let k = document_set::parse_kind(&kind)?;
     if k == DocumentKind::CommercialInvoice {
         crate::api::documents::issue_commercial_invoice(State(state), user.clone(), crate::problem::Path(id.clone()))
             .await?;
@@ -254,10 +251,7 @@ pub async fn request(
 ) -> Result<Response, PageError> {
     let user = ctx.signed_in_with(form.csrf_token())?;
     let org = user.organization_id()?.to_string();
-    let kind: DocumentKind =
-        form.get("kind").parse().map_err(|e: tradewind_domain::documents::UnknownDocumentKind| {
-            ApiError::Invalid(ValidationErrors::single("kind", "unknown", e.to_string()))
-        })?;
+    let kind = document_set::parse_kind(form.get("kind"))?;
     state.store.request_document(&user.actor(), &org, &id, kind, form.get("issuer").trim(), form.get("note")).await?;
     Ok(see_other(&format!("/orders/{id}/documents?notice=document_requested")))
 }
