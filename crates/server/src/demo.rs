@@ -1,5 +1,6 @@
 //! The demo data set loaded by the quick start: an operator and a few verified companies in
-//! different countries with their users and products.
+//! different countries with their users and products, and an agreed order with a booked
+//! shipment whose document set is ready to issue.
 
 use crate::auth::hash_password;
 use tradewind_domain::marketplace::{PriceTier, ProductForm};
@@ -109,6 +110,9 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
         .await
         .map_err(|e| e.to_string())?;
     let op_actor = Actor::user(&operator.id, None);
+    // (organization id, user id) by admin e-mail, for the demo order.
+    let mut accounts = std::collections::HashMap::new();
+    let mut sea_card = String::new();
     for c in COMPANIES {
         let form = RegistrationForm {
             legal_name: c.legal_name.into(),
@@ -133,6 +137,7 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
             .map_err(|e| e.to_string())?;
         store.change_verification(&org.id, VerificationEvent::Verify, &op_actor).await.map_err(|e| e.to_string())?;
         let actor = Actor::user(&user.id, Some(&org.id));
+        accounts.insert(c.admin_email, (org.id.clone(), user.id.clone()));
         let mut product_ids = Vec::new();
         for (title, description, hs) in c.products {
             let listing = demo_listing(title, description, hs, c.country)?;
@@ -142,9 +147,10 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
             demo_store(store, &actor, &org, &product_ids).await?;
         }
         if c.admin_email == DEMO_CARRIER_EMAIL {
-            demo_carrier(store, &actor, &org.id).await?;
+            sea_card = demo_carrier(store, &actor, &org.id).await?;
         }
     }
+    demo_document_set(store, &accounts, &sea_card).await?;
     let germany = "DE".parse().map_err(|e| format!("demo consumer country: {e}"))?;
     store
         .create_consumer(
@@ -211,12 +217,14 @@ const DEMO_CARRIER_EMAIL: &str = "amina@mombasafreight.example";
 /// Registers the demo carrier's SCAC (with a fresh webhook secret nobody is shown: rotate
 /// it to use webhooks) and publishes a sea card Mombasa → Hamburg and an air card
 /// Nairobi → Frankfurt.
-async fn demo_carrier(store: &Store, actor: &Actor, org: &str) -> Result<(), String> {
+/// Returns the id of the Singapore → Hamburg sea card.
+async fn demo_carrier(store: &Store, actor: &Actor, org: &str) -> Result<String, String> {
     use rust_decimal::Decimal;
     use tradewind_domain::logistics::rates::{RateCardForm, WeightBreakForm};
     let scac = "MBFF".parse().map_err(|e| format!("demo SCAC: {e}"))?;
     store.register_carrier(actor, org, &scac, &crate::auth::new_secret("whsec_")).await.map_err(|e| e.to_string())?;
     let cards = [
+        ("SGSIN", "DEHAM", "sea", Decimal::new(12, 2), vec![], Decimal::from(400), 26),
         ("KEMBA", "DEHAM", "sea", Decimal::new(35, 2), vec![(5000, Decimal::new(28, 2))], Decimal::from(150), 28),
         (
             "KENBO",
@@ -228,6 +236,7 @@ async fn demo_carrier(store: &Store, actor: &Actor, org: &str) -> Result<(), Str
             3,
         ),
     ];
+    let mut first = String::new();
     for (origin, destination, mode, price, breaks, minimum, days) in cards {
         let form = RateCardForm {
             origin: origin.into(),
@@ -243,8 +252,110 @@ async fn demo_carrier(store: &Store, actor: &Actor, org: &str) -> Result<(), Str
             transit_days: Some(days),
         };
         let card = form.validate().map_err(|e| format!("demo rate card: {e:?}"))?;
-        store.publish_rate_card(actor, org, &card).await.map_err(|e| e.to_string())?;
+        let record = store.publish_rate_card(actor, org, &card).await.map_err(|e| e.to_string())?;
+        if first.is_empty() {
+            first = record.id;
+        }
     }
+    Ok(first)
+}
+
+/// An agreed order from the Singapore spice company to the Hamburg importer, FOB Singapore,
+/// booked by sea with the demo carrier and confirmed with a container; the seller and the
+/// carrier have added their fields, so the order's whole document set can be issued from
+/// the document centre at once.
+async fn demo_document_set(
+    store: &Store,
+    accounts: &std::collections::HashMap<&str, (String, String)>,
+    sea_card: &str,
+) -> Result<(), String> {
+    use rust_decimal::Decimal;
+    use tradewind_domain::deal::Party;
+    use tradewind_domain::deal::order::{DeliveryWindow, OrderEvent, OrderLine, OrderTerms};
+    use tradewind_domain::documents::{LineFields, PartyFields, Signatory};
+    use tradewind_domain::logistics::Package;
+    let account = |email: &str| accounts.get(email).cloned().ok_or_else(|| format!("demo account {email} missing"));
+    let (seller, seller_user) = account("mei@lioncityspice.example")?;
+    let (buyer, buyer_user) = account("jonas@hansekaffee.example")?;
+    let (carrier, carrier_user) = account(DEMO_CARRIER_EMAIL)?;
+    let err = |e: tradewind_store::StoreError| e.to_string();
+    let usd = "USD".parse().map_err(|e| format!("{e}"))?;
+    let line = |description: &str, hs: &str, quantity: i64, cents: i64| -> Result<OrderLine, String> {
+        Ok(OrderLine {
+            description: description.into(),
+            hs_code: hs.parse().map_err(|e| format!("demo HS: {e}"))?,
+            quantity: Decimal::from(quantity),
+            unit: "KGM".parse().map_err(|e| format!("demo unit: {e}"))?,
+            unit_price: tradewind_domain::Money::new(Decimal::new(cents, 2), usd).map_err(|e| e.to_string())?,
+        })
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let terms = OrderTerms {
+        seller: seller.parse().map_err(|e| format!("demo seller: {e:?}"))?,
+        buyer: buyer.parse().map_err(|e| format!("demo buyer: {e:?}"))?,
+        currency: usd,
+        lines: vec![
+            line("Black pepper, whole, ASTA grade, 25 kg bags", "090411", 9600, 425)?,
+            line("Green coffee beans, robusta grade 1, 60 kg jute bags", "090111", 4800, 208)?,
+        ],
+        incoterm: "FOB".parse().map_err(|e| format!("demo incoterm: {e:?}"))?,
+        named_place: "SGSIN".parse().map_err(|e| format!("demo place: {e}"))?,
+        payment_terms: tradewind_domain::marketplace::PaymentTerms::Escrow,
+        delivery: DeliveryWindow {
+            earliest: today + time::Duration::days(30),
+            latest: today + time::Duration::days(60),
+        },
+    };
+    let buyer_actor = Actor::user(&buyer_user, Some(&buyer));
+    let seller_actor = Actor::user(&seller_user, Some(&seller));
+    let carrier_actor = Actor::user(&carrier_user, Some(&carrier));
+    let order = store.create_order(&buyer_actor, &terms).await.map_err(err)?;
+    store
+        .apply_order_event(&buyer_actor, &buyer, &order.id, OrderEvent::Accept { party: Party::Buyer })
+        .await
+        .map_err(err)?;
+    store
+        .apply_order_event(&seller_actor, &seller, &order.id, OrderEvent::Accept { party: Party::Seller })
+        .await
+        .map_err(err)?;
+    let package = Package {
+        gross_kg: Decimal::from(14_880),
+        length_cm: Decimal::from(590),
+        width_cm: Decimal::from(235),
+        height_cm: Decimal::from(239),
+        pieces: 1,
+    };
+    let shipment = store.book_shipment(&seller_actor, &seller, &order.id, sea_card, &[package]).await.map_err(err)?;
+    let container = "MSKU1234565".parse().map_err(|e| format!("demo container: {e}"))?;
+    store.confirm_shipment(&carrier_actor, &carrier, &shipment.id, &[container]).await.map_err(err)?;
+    let line_fields = |packages: u32, kind: &str, net: i64, gross: i64| LineFields {
+        packages: Some(packages),
+        package_type: Some(kind.into()),
+        net_kg: Some(Decimal::from(net)),
+        gross_kg: Some(Decimal::from(gross)),
+        origin_country: None,
+        origin_criterion: None,
+    };
+    let seller_fields = PartyFields {
+        marks_and_numbers: Some("HKI/HAM/2026-07\nPRODUCT OF SINGAPORE".into()),
+        signatory: Some(Signatory { name: "Mei Tan".into(), title: "Director".into() }),
+        place_of_issue: Some("Singapore".into()),
+        customs_procedure: Some("1000".into()),
+        lines: vec![line_fields(384, "BG", 9600, 9792), line_fields(80, "BG", 4800, 5088)],
+        ..PartyFields::default()
+    };
+    store.put_document_fields(&seller_actor, &seller, &order.id, &seller_fields).await.map_err(err)?;
+    let carrier_fields = PartyFields {
+        signatory: Some(Signatory { name: "Amina Otieno".into(), title: "Documentation Manager".into() }),
+        place_of_issue: Some("Singapore".into()),
+        vessel_name: Some("LION STAR".into()),
+        voyage_number: Some("026W".into()),
+        shipped_on_board: Some(today),
+        planned_arrival: Some(today + time::Duration::days(26)),
+        seal_numbers: vec!["MF2026007".into()],
+        ..PartyFields::default()
+    };
+    store.put_document_fields(&carrier_actor, &carrier, &order.id, &carrier_fields).await.map_err(err)?;
     Ok(())
 }
 

@@ -307,3 +307,27 @@ async fn a_foreign_invoice_is_imported_and_hostile_files_are_refused() {
         docs.as_array().expect("docs").iter().filter(|d| d["kind"] == "imported_invoice").collect();
     assert_eq!(imported.len(), 1, "only the good file was stored");
 }
+
+#[tokio::test]
+async fn the_demo_order_issues_its_whole_set_in_one_go_and_it_agrees() {
+    let app = TestApp::spawn().await;
+    tradewind_server::demo::seed(&app.store).await.expect("demo data");
+    let seller = app.login("mei@lioncityspice.example", tradewind_server::demo::DEMO_PASSWORD).await;
+    let carrier = app.login("amina@mombasafreight.example", tradewind_server::demo::DEMO_PASSWORD).await;
+    let orders = json_of(seller.get("/api/v1/orders").await, StatusCode::OK).await;
+    let id = orders["items"][0]["id"].as_str().expect("the demo order").to_string();
+    let set = format!("/api/v1/orders/{id}/document-set");
+    json_of(
+        seller.post(&format!("/api/v1/orders/{id}/documents/commercial-invoice"), &json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    for kind in ["proforma_invoice", "packing_list", "export_declaration"] {
+        json_of(seller.post(&format!("{set}/{kind}"), &json!({})).await, StatusCode::CREATED).await;
+    }
+    for kind in ["bill_of_lading", "sea_waybill", "delivery_order", "cargo_manifest"] {
+        json_of(carrier.post(&format!("{set}/{kind}"), &json!({})).await, StatusCode::CREATED).await;
+    }
+    let overview = json_of(seller.get(&set).await, StatusCode::OK).await;
+    assert_eq!(overview["inconsistencies"], json!([]), "{overview}");
+}
