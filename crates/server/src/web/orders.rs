@@ -408,7 +408,19 @@ async fn order_page(state: &AppState, ctx: &Ctx, user: &CurrentUser, id: &str) -
             .await?
             .into_iter()
             .map(|d| {
-                let label = tr.t(&format!("document.{}", d.kind)).to_string();
+                // Kinds without a catalogue label show the document's title and its format.
+                let label = match tr.lookup(&format!("document.{}", d.kind)) {
+                    Some(l) => l.to_string(),
+                    None => {
+                        let base = d.kind.parse::<tradewind_domain::documents::DocumentKind>().ok().or_else(|| {
+                            d.kind
+                                .rsplit_once('_')
+                                .and_then(|(k, _)| k.parse::<tradewind_domain::documents::DocumentKind>().ok())
+                        });
+                        let title = base.map_or_else(|| d.kind.replace('_', " "), |k| k.title().to_string());
+                        format!("{title} ({})", d.format)
+                    }
+                };
                 let path = format!("/api/v1/orders/{id}/documents/{}", d.id);
                 (label, d.version, d.number, d.format, path, d.sha256)
             })
