@@ -2,6 +2,7 @@
 //! tasks (`audit verify`, `import hs`, `import locode`, `operator create`), and scores a
 //! paperless-trade assessment from a file (`assess`) without a database or a server.
 
+mod bench_documents;
 mod bench_matching;
 mod bench_orders;
 mod client;
@@ -129,6 +130,31 @@ enum BenchCommand {
     /// second; on a fresh SQLite file, or a fresh database on the PostgreSQL server given by
     /// --database-url.
     Orders(OrdersBenchArgs),
+    /// Invoices per second as UBL, CII and PDF on 1 and 2 threads, and peak memory over a
+    /// batch; with --peer-lines, ratios against the peers of the same run.
+    Documents(DocumentsBenchArgs),
+}
+
+#[derive(Args)]
+struct DocumentsBenchArgs {
+    /// Documents per batch, per format and thread count
+    #[arg(long, default_value_t = 10_000)]
+    invoices: usize,
+    /// Thread counts, one measurement per count; each thread produces its share
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Timed batches per measurement (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Keep every document of a batch in memory until the batch ends (default: drop each)
+    #[arg(long)]
+    keep: bool,
+    /// The peers' PEER lines (run.sh's run-*.peers file), to print ratios and targets
+    #[arg(long)]
+    peer_lines: Option<PathBuf>,
+    /// One JSON object per line
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -474,6 +500,17 @@ async fn main() -> Result<()> {
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             };
             bench_orders::run(options, &mut std::io::stdout().lock()).await
+        }
+        Some(Command::Bench { command: BenchCommand::Documents(args) }) => {
+            let options = bench_documents::DocumentsBenchOptions {
+                invoices: args.invoices,
+                threads: args.threads,
+                runs: args.runs,
+                keep: args.keep,
+                peer_lines: args.peer_lines,
+                json: args.json,
+            };
+            bench_documents::run(&options, &mut std::io::stdout().lock()).map(|_| ())
         }
         Some(Command::Ledger { command: LedgerCommand::Check { json } }) => {
             let store = open_store(&cli.db, &file).await?;
