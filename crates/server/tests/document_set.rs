@@ -178,6 +178,13 @@ async fn an_exporter_produces_the_full_set_and_a_wrong_weight_is_caught() {
     assert_eq!(co["renditions"][0]["issued_by"], chamber_org.as_str());
     let queue = json_of(chamber.get("/api/v1/document-requests").await, StatusCode::OK).await;
     assert_eq!(queue[0]["status"], "issued");
+    // The chamber and the carrier find the set from their documents page.
+    let page = chamber.get("/documents").await.text().await.expect("page");
+    assert!(page.contains("Certificate of origin") && page.contains(&format!("/orders/{id}/documents")), "{page}");
+    let page = carrier.get("/documents").await.text().await.expect("page");
+    assert!(page.contains("VNSGN → DEHAM") && page.contains(&format!("/orders/{id}/documents")), "{page}");
+    let page = chamber.get(&format!("/orders/{id}/documents")).await.text().await.expect("page");
+    assert!(page.contains("Certificate of origin") && !page.contains("Packing and origin per line"), "{page}");
     // The chamber sees what it issued, not the seller's other documents.
     let seen = json_of(chamber.get(&format!("/api/v1/orders/{id}/documents")).await, StatusCode::OK).await;
     assert!(seen.as_array().expect("list").iter().all(|d| d["issued_by"] == chamber_org.as_str()), "{seen}");

@@ -303,3 +303,46 @@ pub async fn preview(
     };
     Ok(render(axum::http::StatusCode::OK, &page))
 }
+
+#[derive(Template)]
+#[template(path = "documents_inbox.html")]
+struct InboxPage {
+    page: Chrome,
+    /// (order id, what, status) of the shipments the company carries or ships.
+    shipments: Vec<(String, String, String)>,
+    /// (order id, document title, direction, status, reason) of requests sent or received.
+    requests: Vec<(String, String, String, String, String)>,
+}
+
+/// `GET /documents`: where a company finds the document sets it works on beyond its own
+/// orders: the shipments it carries and the documents it was asked to issue.
+pub async fn inbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let user = ctx.signed_in()?;
+    let org = user.organization_id()?.to_string();
+    let shipments = state
+        .store
+        .list_shipments(&org, "", 200)
+        .await?
+        .items
+        .into_iter()
+        .map(|s| {
+            let lane = format!(
+                "{} → {} ({})",
+                s.booking.rate_card.origin, s.booking.rate_card.destination, s.booking.rate_card.mode
+            );
+            (s.order_id, lane, s.status.label().to_string())
+        })
+        .collect();
+    let requests = state
+        .store
+        .document_requests(&org)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let direction = if r.issuer_org == org { "received" } else { "sent" };
+            (r.order_id, r.kind.title().to_string(), direction.to_string(), r.status, r.reason.unwrap_or_default())
+        })
+        .collect();
+    let page = InboxPage { page: ctx.chrome("title.documents_inbox", "documents"), shipments, requests };
+    Ok(render(axum::http::StatusCode::OK, &page))
+}

@@ -66,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/bank-transfer", post(orders::bank_transfer))
         .route("/orders/{id}/dispute", post(orders::open_dispute))
         .route("/orders/{id}/invoice", post(orders::issue_invoice))
+        .route("/documents", get(documents::inbox))
         .route("/orders/{id}/documents", get(documents::centre))
         .route("/orders/{id}/documents/fields", post(documents::save_fields))
         .route("/orders/{id}/documents/requests", post(documents::request))
