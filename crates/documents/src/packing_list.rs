@@ -6,6 +6,7 @@
 //! This file also holds the UBL pieces the certificate of origin shares (parties, weights,
 //! UN/LOCODE locations, the UN/ECE Rec 19 transport mode).
 
+pub(crate) use crate::xml::party_content;
 use crate::xml::{W, text};
 use crate::{DocumentError, GenerateError, Generated};
 use quick_xml::Writer;
@@ -25,27 +26,6 @@ pub(crate) fn ubl_writer() -> io::Result<W> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     Ok(w)
-}
-
-/// The content of a UBL `PartyType`: name, address, legal entity and contact.
-pub(crate) fn party_content(w: &mut W, p: &DocumentParty) -> io::Result<()> {
-    w.create_element("cac:PartyName").write_inner_content(|w| text(w, "cbc:Name", &p.legal_name))?;
-    w.create_element("cac:PostalAddress").write_inner_content(|w| {
-        text(w, "cbc:StreetName", &p.street)?;
-        text(w, "cbc:CityName", &p.city)?;
-        if !p.postal_code.trim().is_empty() {
-            text(w, "cbc:PostalZone", &p.postal_code)?;
-        }
-        w.create_element("cac:Country")
-            .write_inner_content(|w| text(w, "cbc:IdentificationCode", p.country.as_str()))?;
-        Ok(())
-    })?;
-    w.create_element("cac:PartyLegalEntity").write_inner_content(|w| {
-        text(w, "cbc:RegistrationName", &p.legal_name)?;
-        text(w, "cbc:CompanyID", &p.registration_number)
-    })?;
-    w.create_element("cac:Contact").write_inner_content(|w| text(w, "cbc:ElectronicMail", &p.email))?;
-    Ok(())
 }
 
 /// `<element>` of UBL `PartyType`.

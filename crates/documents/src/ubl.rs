@@ -83,16 +83,7 @@ fn party(w: &mut W, role: &str, p: &DocumentParty, show_vat_id: bool) -> io::Res
                     .with_attribute(("schemeID", "EM"))
                     .write_text_content(BytesText::new(&p.email))?,
             };
-            w.create_element("cac:PostalAddress").write_inner_content(|w| {
-                text(w, "cbc:StreetName", &p.street)?;
-                text(w, "cbc:CityName", &p.city)?;
-                if !p.postal_code.trim().is_empty() {
-                    text(w, "cbc:PostalZone", &p.postal_code)?;
-                }
-                w.create_element("cac:Country")
-                    .write_inner_content(|w| text(w, "cbc:IdentificationCode", p.country.as_str()))?;
-                Ok(())
-            })?;
+            crate::xml::postal_address(w, p)?;
             if let Some(vat_id) = p.vat_id.as_deref().filter(|v| show_vat_id && !v.trim().is_empty()) {
                 w.create_element("cac:PartyTaxScheme").write_inner_content(|w| {
                     text(w, "cbc:CompanyID", vat_id)?;

@@ -55,23 +55,7 @@ fn party(w: &mut W, role: &str, p: &DocumentParty, id: Option<(&str, &str)>) -> 
                 Ok(())
             })?;
         }
-        w.create_element("cac:PartyName").write_inner_content(|w| text(w, "cbc:Name", &p.legal_name))?;
-        w.create_element("cac:PostalAddress").write_inner_content(|w| {
-            text(w, "cbc:StreetName", &p.street)?;
-            text(w, "cbc:CityName", &p.city)?;
-            if !p.postal_code.trim().is_empty() {
-                text(w, "cbc:PostalZone", &p.postal_code)?;
-            }
-            w.create_element("cac:Country")
-                .write_inner_content(|w| text(w, "cbc:IdentificationCode", p.country.as_str()))?;
-            Ok(())
-        })?;
-        w.create_element("cac:PartyLegalEntity").write_inner_content(|w| {
-            text(w, "cbc:RegistrationName", &p.legal_name)?;
-            text(w, "cbc:CompanyID", &p.registration_number)
-        })?;
-        w.create_element("cac:Contact").write_inner_content(|w| text(w, "cbc:ElectronicMail", &p.email))?;
-        Ok(())
+        crate::xml::party_content(w, p)
     })?;
     Ok(())
 }
