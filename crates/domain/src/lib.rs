@@ -11,6 +11,7 @@
 pub mod assessment;
 pub mod audit;
 pub mod codes;
+pub mod customs;
 pub mod deal;
 pub mod documents;
 pub mod incoterm;
