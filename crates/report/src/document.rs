@@ -27,7 +27,8 @@ const SIZE: f32 = 9.0;
 const LEAD: f32 = 12.0;
 const GUTTER: f32 = 10.0;
 
-fn party_lines(p: &DocumentParty) -> Vec<String> {
+/// A party's address block, as every document prints it.
+pub(crate) fn party_lines(p: &DocumentParty) -> Vec<String> {
     let mut v = vec![p.legal_name.clone(), p.street.clone()];
     let city = if p.postal_code.trim().is_empty() { p.city.clone() } else { format!("{} {}", p.postal_code, p.city) };
     v.push(format!("{city}, {}", p.country.name()));
@@ -125,6 +126,44 @@ fn right_aligned_pair(out: &mut Layout<'_>, label: &str, value: &str, bold: bool
             fill: chart::INK,
         }));
     }
+}
+
+/// An empty PDF/A-3b document titled `title` and dated `date`, with `attachments` associated
+/// as alternative renditions of its content.
+pub(crate) fn pdf_a3_document(
+    title: &str,
+    date: time::Date,
+    attachments: &[Attachment<'_>],
+) -> Result<Document, ReportError> {
+    let configuration = ConfigurationBuilder::new()
+        .set_validator(Validator::A(Archival::A3_B))
+        .with_version(PdfVersion::Pdf17)
+        .finish()
+        .map_err(|e| ReportError::Pdf(format!("{e:?}")))?;
+    let mut doc = Document::new_with(SerializeSettings { configuration, ..SerializeSettings::default() });
+    let date = DateTime::new(u16::try_from(date.year()).unwrap_or(2000)).month(u8::from(date.month())).day(date.day());
+    doc.set_metadata(
+        Metadata::new()
+            .title(title.to_string())
+            .creator("tradewind".to_string())
+            .language("en".to_string())
+            .creation_date(date),
+    );
+    for a in attachments {
+        let mime = MimeType::new(a.mime_type).ok_or_else(|| ReportError::Pdf(format!("mime type {}", a.mime_type)))?;
+        doc.embed_file(EmbeddedFile {
+            path: a.name.to_string(),
+            mime_type: Some(mime),
+            description: Some("The document in machine-readable form".into()),
+            association_kind: AssociationKind::Alternative,
+            data: a.content.to_vec().into(),
+            modification_date: Some(date),
+            compress: None,
+            location: None,
+        })
+        .ok_or_else(|| ReportError::Pdf(format!("{} could not be attached", a.name)))?;
+    }
+    Ok(doc)
 }
 
 /// Renders `view` as a PDF/A-3b document with `attachments` associated.
@@ -267,36 +306,7 @@ pub fn document_pdf(
         );
     }
 
-    let configuration = ConfigurationBuilder::new()
-        .set_validator(Validator::A(Archival::A3_B))
-        .with_version(PdfVersion::Pdf17)
-        .finish()
-        .map_err(|e| ReportError::Pdf(format!("{e:?}")))?;
-    let mut doc = Document::new_with(SerializeSettings { configuration, ..SerializeSettings::default() });
-    let date = DateTime::new(u16::try_from(view.issue_date.year()).unwrap_or(2000))
-        .month(u8::from(view.issue_date.month()))
-        .day(view.issue_date.day());
-    doc.set_metadata(
-        Metadata::new()
-            .title(format!("{} {}", view.title, view.number))
-            .creator("tradewind".to_string())
-            .language("en".to_string())
-            .creation_date(date),
-    );
-    for a in attachments {
-        let mime = MimeType::new(a.mime_type).ok_or_else(|| ReportError::Pdf(format!("mime type {}", a.mime_type)))?;
-        doc.embed_file(EmbeddedFile {
-            path: a.name.to_string(),
-            mime_type: Some(mime),
-            description: Some("The document in machine-readable form".into()),
-            association_kind: AssociationKind::Alternative,
-            data: a.content.to_vec().into(),
-            modification_date: Some(date),
-            compress: None,
-            location: None,
-        })
-        .ok_or_else(|| ReportError::Pdf(format!("{} could not be attached", a.name)))?;
-    }
+    let mut doc = pdf_a3_document(&format!("{} {}", view.title, view.number), view.issue_date, attachments)?;
     let footer_title = format!("{} {}", view.title.to_lowercase(), view.number);
     draw_pages(&mut doc, out, fonts, |n, total| format!("tradewind · {footer_title} · page {n}/{total}"))?;
     doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
@@ -305,6 +315,7 @@ pub fn document_pdf(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdf::tool;
     use tradewind_domain::documents::{Signatory, ViewTable, sample_trade_facts};
 
     fn view(rows: usize) -> DocumentView {
@@ -327,11 +338,6 @@ mod tests {
             signatory: Some(Signatory { name: "Tran Thi Mai".into(), title: "Export Manager".into() }),
             place_of_issue: Some("Ho Chi Minh City".into()),
         }
-    }
-
-    fn tool(program: &str, args: &[&str]) -> Option<String> {
-        let out = std::process::Command::new(program).args(args).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     #[test]

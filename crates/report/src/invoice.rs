@@ -5,31 +5,16 @@
 
 use crate::ReportError;
 use crate::chart::{self, Anchor, Shape};
+use crate::document::{Attachment, party_lines, pdf_a3_document};
 use crate::fonts::Fonts;
 use crate::pdf::{BOTTOM, Item, Layout, MARGIN, WIDTH, draw_pages};
-use krilla::configure::{Archival, ConfigurationBuilder, PdfVersion, Validator};
-use krilla::embed::{AssociationKind, EmbeddedFile, MimeType};
-use krilla::metadata::{DateTime, Metadata};
-use krilla::{Document, SerializeSettings};
-use tradewind_domain::documents::{AllowanceOrCharge, CommercialInvoice, DocumentParty, VatCategory};
+use tradewind_domain::documents::{AllowanceOrCharge, CommercialInvoice, VatCategory};
 
 /// The embedded machine-readable invoice.
 pub struct EmbeddedInvoice<'a> {
     /// The file name inside the PDF, e.g. `invoice-ubl.xml`.
     pub name: &'a str,
     pub xml: &'a str,
-}
-
-fn party_lines(p: &DocumentParty) -> Vec<String> {
-    let mut v = vec![p.legal_name.clone(), p.street.clone()];
-    let city = if p.postal_code.trim().is_empty() { p.city.clone() } else { format!("{} {}", p.postal_code, p.city) };
-    v.push(format!("{city}, {}", p.country.name()));
-    v.push(format!("Reg. no. {}", p.registration_number));
-    if let Some(lei) = &p.lei {
-        v.push(format!("LEI {}", lei.as_str()));
-    }
-    v.push(p.email.clone());
-    v
 }
 
 /// Column x positions (from the margin) and right-aligned numeric columns.
@@ -180,34 +165,8 @@ pub fn invoice_pdf(
         &format!("The machine-readable invoice is attached to this PDF as {}.", embedded.name),
     );
 
-    let configuration = ConfigurationBuilder::new()
-        .set_validator(Validator::A(Archival::A3_B))
-        .with_version(PdfVersion::Pdf17)
-        .finish()
-        .map_err(|e| ReportError::Pdf(format!("{e:?}")))?;
-    let mut doc = Document::new_with(SerializeSettings { configuration, ..SerializeSettings::default() });
-    let date = DateTime::new(u16::try_from(inv.issue_date.year()).unwrap_or(2000))
-        .month(u8::from(inv.issue_date.month()))
-        .day(inv.issue_date.day());
-    doc.set_metadata(
-        Metadata::new()
-            .title(format!("Commercial invoice {}", inv.number))
-            .creator("tradewind".to_string())
-            .language("en".to_string())
-            .creation_date(date),
-    );
-    let mime = MimeType::new("text/xml").ok_or_else(|| ReportError::Pdf("mime type".into()))?;
-    doc.embed_file(EmbeddedFile {
-        path: embedded.name.to_string(),
-        mime_type: Some(mime),
-        description: Some("The invoice in machine-readable form".into()),
-        association_kind: AssociationKind::Alternative,
-        data: embedded.xml.as_bytes().to_vec().into(),
-        modification_date: Some(date),
-        compress: None,
-        location: None,
-    })
-    .ok_or_else(|| ReportError::Pdf("the invoice XML could not be attached".into()))?;
+    let attachment = Attachment { name: embedded.name, mime_type: "text/xml", content: embedded.xml.as_bytes() };
+    let mut doc = pdf_a3_document(&format!("Commercial invoice {}", inv.number), inv.issue_date, &[attachment])?;
     let number = inv.number.clone();
     draw_pages(&mut doc, out, fonts, |n, total| format!("tradewind · commercial invoice {number} · page {n}/{total}"))?;
     doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
@@ -216,9 +175,10 @@ pub fn invoice_pdf(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
+    use crate::pdf::tool;
     use tradewind_domain::Money;
     use tradewind_domain::deal::order::{DeliveryWindow, OrderLine, OrderTerms};
+    use tradewind_domain::documents::DocumentParty;
 
     fn party(name: &str, country: &str) -> DocumentParty {
         DocumentParty {
@@ -267,11 +227,6 @@ mod tests {
             "Paid into escrow".into(),
         )
         .expect("invoice")
-    }
-
-    fn tool(name: &str, args: &[&str]) -> Option<String> {
-        let out = Command::new(name).args(args).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     #[test]

@@ -337,6 +337,14 @@ fn stroke_path(surface: &mut Surface<'_>, points: &[(f32, f32)], c: Color, width
     surface.set_stroke(None);
 }
 
+/// Runs a command-line tool (poppler's `pdftotext`, `pdfdetach`) on a PDF in tests; `None`
+/// when it is not installed or fails.
+#[cfg(test)]
+pub(crate) fn tool(program: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
