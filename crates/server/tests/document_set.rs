@@ -159,6 +159,33 @@ async fn an_exporter_produces_the_full_set_and_a_wrong_weight_is_caught() {
 
     // The certificate of origin: the seller asks the chamber, which then sees the facts and issues.
     assert_problem(chamber.get(&set).await, StatusCode::NOT_FOUND, None).await;
+    // Requests that cannot be: a kind the seller or carrier issues, an unknown company, oneself.
+    let requests = format!("/api/v1/orders/{id}/document-requests");
+    let e = assert_problem(
+        seller.post(&requests, &json!({"kind": "packing_list", "issuer": chamber_org})).await,
+        StatusCode::CONFLICT,
+        None,
+    )
+    .await;
+    assert!(e["detail"].as_str().expect("detail").contains("seller"), "{e}");
+    assert_problem(
+        seller.post(&requests, &json!({"kind": "certificate_of_origin", "issuer": "no-such-company"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("issuer"),
+    )
+    .await;
+    assert_problem(
+        seller.post(&requests, &json!({"kind": "certificate", "issuer": chamber_org})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("kind"),
+    )
+    .await;
+    assert_problem(
+        seller.post(&requests, &json!({"kind": "certificate_of_origin", "issuer": seller_org})).await,
+        StatusCode::CONFLICT,
+        None,
+    )
+    .await;
     let r = json!({"kind": "certificate_of_origin", "issuer": chamber_org, "note": "Preferential, RCEP"});
     let r =
         json_of(seller.post(&format!("/api/v1/orders/{id}/document-requests"), &r).await, StatusCode::CREATED).await;
@@ -230,11 +257,38 @@ async fn an_exporter_produces_the_full_set_and_a_wrong_weight_is_caught() {
         assert!(issued.contains(&kind), "{kind} in {issued:?}");
     }
 
-    // Nobody else reaches the set.
-    for path in [set.clone(), format!("{set}/packing_list/preview"), format!("{set}/consistency")] {
+    // Nobody else reaches the set, its fields, its previews, its requests or its pages.
+    for path in [
+        set.clone(),
+        format!("{set}/packing_list/preview"),
+        format!("{set}/packing_list/preview.pdf"),
+        format!("{set}/consistency"),
+        format!("{set}/fields"),
+    ] {
         assert_problem(stranger.get(&path).await, StatusCode::NOT_FOUND, None).await;
     }
     assert_problem(stranger.post(&format!("{set}/packing_list"), &json!({})).await, StatusCode::NOT_FOUND, None).await;
+    assert_problem(stranger.put(&format!("{set}/fields"), &json!({})).await, StatusCode::NOT_FOUND, None).await;
+    let ask = json!({"kind": "certificate_of_origin", "issuer": chamber_org});
+    assert_problem(
+        stranger.post(&format!("/api/v1/orders/{id}/document-requests"), &ask).await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    let reject = json!({"reason": "not ours"});
+    let rid = r["id"].as_str().expect("request id");
+    for who in [&stranger, &seller] {
+        let res = who.post(&format!("/api/v1/document-requests/{rid}/reject"), &reject).await;
+        assert_problem(res, StatusCode::NOT_FOUND, None).await;
+    }
+    let res = chamber.post(&format!("/api/v1/document-requests/{rid}/reject"), &json!({"reason": " "})).await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, Some("reason")).await;
+    let res = chamber.post(&format!("/api/v1/document-requests/{rid}/reject"), &reject).await;
+    assert_problem(res, StatusCode::CONFLICT, None).await;
+    assert_eq!(stranger.get(&format!("/orders/{id}/documents")).await.status(), StatusCode::NOT_FOUND);
+    let theirs = json_of(stranger.get("/api/v1/document-requests").await, StatusCode::OK).await;
+    assert_eq!(theirs, json!([]));
     let _ = carrier_org;
 }
 
