@@ -302,20 +302,21 @@ pub async fn issue(
     }
     let facts = trade_facts(&state, &org, kind, &role, &sources).await?;
     let today = time::OffsetDateTime::now_utc().date();
-    // Check the data once up front so that a missing field issues nothing.
-    tradewind_documents::set::generate(kind, &facts, 1, today).map_err(generate_error)?;
+    // Generate once up front: a missing field issues nothing, and the renditions name the
+    // stored kinds.
+    let stored_kinds: Vec<String> = tradewind_documents::set::generate(kind, &facts, 1, today)
+        .map_err(generate_error)?
+        .iter()
+        .enumerate()
+        .map(|(index, g)| rendition_kind(kind, index, g))
+        .collect();
     let actor = user.actor();
     let mut renditions = Vec::new();
     let mut latest: Option<Vec<Generated>> = None;
-    let count = tradewind_documents::set::generate(kind, &facts, 1, today).map_err(generate_error)?.len();
-    for index in 0..count {
-        let stored_kind = {
-            let g = tradewind_documents::set::generate(kind, &facts, 1, today).map_err(generate_error)?;
-            g.get(index).map(|g| rendition_kind(kind, index, g)).unwrap_or_default()
-        };
+    for (index, stored_kind) in stored_kinds.iter().enumerate() {
         let record = state
             .store
-            .issue_document(&actor, &org, &id, &stored_kind, today, |version, date| {
+            .issue_document(&actor, &org, &id, stored_kind, today, |version, date| {
                 let all = tradewind_documents::set::generate(kind, &facts, version, date)
                     .map_err(|e| StoreError::Refused(e.to_string()))?;
                 let g = all.into_iter().nth(index).ok_or_else(|| StoreError::Refused("rendition vanished".into()))?;
@@ -408,15 +409,23 @@ pub(crate) async fn document_set(state: &AppState, user: &CurrentUser, id: &str)
     let mut summaries = issued_summaries(state, &org, id).await?;
     let today = time::OffsetDateTime::now_utc().date();
     let mut documents = Vec::new();
+    // The facts differ by kind only in the named third-party issuer.
+    let shared = trade_facts(state, &org, DocumentKind::CommercialInvoice, &role, &sources).await?;
     for kind in DocumentKind::ALL {
         let yours = role.issues(kind);
         let latest = issued.iter().rev().find(|d| d.kind == kind.as_str()).cloned();
         if !role.is_party() && !yours {
             continue;
         }
-        let facts = trade_facts(state, &org, kind, &role, &sources).await?;
+        let named;
+        let facts = if kind.issuer() == Issuer::Named {
+            named = trade_facts(state, &org, kind, &role, &sources).await?;
+            &named
+        } else {
+            &shared
+        };
         let mut missing = Vec::new();
-        match tradewind_documents::set::generate(kind, &facts, 1, today) {
+        match tradewind_documents::set::generate(kind, facts, 1, today) {
             Ok(g) => {
                 if latest.is_none() {
                     summaries.extend(g.first().map(|g| g.summary.clone()));
