@@ -10,6 +10,7 @@ mod assessments;
 pub mod audit;
 mod blobs;
 mod inquiries;
+mod keys;
 mod logistics;
 mod marketplace;
 mod model;
@@ -22,6 +23,7 @@ mod webhooks;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
 pub use inquiries::*;
+pub use keys::StoredCompanyKeys;
 pub use logistics::*;
 pub use marketplace::*;
 pub use model::*;
