@@ -172,6 +172,17 @@ pub fn document_pdf(
     attachments: &[Attachment<'_>],
     fonts: &Fonts,
 ) -> Result<Vec<u8>, ReportError> {
+    verifiable_document_pdf(view, attachments, fonts, None)
+}
+
+/// As [`document_pdf`], with a QR code at the end that leads to `verify_url`, the page where
+/// anyone checks that this document was issued as shown and still stands.
+pub fn verifiable_document_pdf(
+    view: &DocumentView,
+    attachments: &[Attachment<'_>],
+    fonts: &Fonts,
+    verify_url: Option<&str>,
+) -> Result<Vec<u8>, ReportError> {
     let mut out = Layout::new(fonts);
     out.para(0.0, 20.0, true, chart::INK, &view.title);
     out.para(0.0, 10.0, false, chart::MUTED, &format!("No. {} · issued {}", view.number, view.issue_date));
@@ -306,10 +317,49 @@ pub fn document_pdf(
         );
     }
 
+    if let Some(url) = verify_url {
+        verify_block(&mut out, url)?;
+    }
+
     let mut doc = pdf_a3_document(&format!("{} {}", view.title, view.number), view.issue_date, attachments)?;
     let footer_title = format!("{} {}", view.title.to_lowercase(), view.number);
     draw_pages(&mut doc, out, fonts, |n, total| format!("tradewind · {footer_title} · page {n}/{total}"))?;
     doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
+}
+
+/// Side of one QR module, in points: a 33-module code is then about 3 cm wide, which phone
+/// cameras read at arm's length.
+const QR_MODULE: f32 = 2.6;
+
+/// The QR code of `url` with a line of text beside it saying what it is for.
+fn verify_block(out: &mut Layout<'_>, url: &str) -> Result<(), ReportError> {
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ReportError::Pdf(format!("the verification link cannot be drawn as a QR code: {e}")))?;
+    let width = code.width();
+    let side = QR_MODULE * width as f32;
+    out.ensure(side + 16.0);
+    out.gap(12.0);
+    let top = out.y;
+    let colors = code.to_colors();
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (row, col) = (i / width, i % width);
+            out.page().push(Item::Shape(Shape::Rect {
+                x: MARGIN + QR_MODULE * col as f32,
+                y: top + QR_MODULE * row as f32,
+                w: QR_MODULE,
+                h: QR_MODULE,
+                fill: chart::INK,
+            }));
+        }
+    }
+    let x = MARGIN + side + 12.0;
+    out.text(x, top + 12.0, 9.5, "Verify this document", true, chart::INK);
+    out.text(x, top + 26.0, 8.5, "Scan the code or open the link to check that it is intact,", false, chart::MUTED);
+    out.text(x, top + 38.0, 8.5, "who issued it, and that it has not been revoked:", false, chart::MUTED);
+    out.text(x, top + 52.0, 8.0, url, false, chart::INK);
+    out.y = top + side;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -372,5 +422,85 @@ mod tests {
         let list = tool("pdfdetach", &["-list", &path]).expect("pdfdetach");
         assert!(list.contains("PL-1.xml"), "{list}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Reads the QR codes on the last page of `pdf` (rasterised by poppler's `pdftoppm`),
+    /// `None` when poppler is not installed.
+    fn qr_codes_on_last_page(pdf: &[u8]) -> Option<Vec<String>> {
+        let dir = std::env::temp_dir().join(format!("tw-qr-{}-{:?}", std::process::id(), std::thread::current().id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let file = dir.join("doc.pdf");
+        std::fs::write(&file, pdf).ok()?;
+        // Each page on its own: the QR code sits on the last one.
+        let mut found = Vec::new();
+        for page in 1..=20 {
+            let out = dir.join(format!("p{page}"));
+            let p = page.to_string();
+            if tool(
+                "pdftoppm",
+                &[
+                    "-gray",
+                    "-r",
+                    "150",
+                    "-f",
+                    &p,
+                    "-l",
+                    &p,
+                    "-singlefile",
+                    &file.to_string_lossy(),
+                    &out.to_string_lossy(),
+                ],
+            )
+            .is_none()
+            {
+                break;
+            }
+            let bytes = std::fs::read(dir.join(format!("p{page}.pgm"))).ok()?;
+            let (w, h, pixels) = parse_pgm(&bytes)?;
+            let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+            for grid in img.detect_grids() {
+                if let Ok((_, content)) = grid.decode() {
+                    found.push(content);
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        Some(found)
+    }
+
+    /// A binary greyscale PGM (P5, 8-bit) as width, height and pixels.
+    fn parse_pgm(bytes: &[u8]) -> Option<(usize, usize, Vec<u8>)> {
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while bytes.get(at)?.is_ascii_whitespace() {
+                at += 1;
+            }
+            let start = at;
+            while !bytes.get(at)?.is_ascii_whitespace() {
+                at += 1;
+            }
+            fields.push(std::str::from_utf8(&bytes[start..at]).ok()?.to_string());
+        }
+        let (w, h): (usize, usize) = (fields[1].parse().ok()?, fields[2].parse().ok()?);
+        let pixels = bytes.get(at + 1..at + 1 + w * h)?.to_vec();
+        (fields[0] == "P5").then_some((w, h, pixels))
+    }
+
+    #[test]
+    fn a_verifiable_pdf_carries_a_qr_code_that_leads_to_its_verification_page() {
+        let Ok(fonts) = Fonts::system() else {
+            println!("skipped: no system font (install fonts-dejavu-core)");
+            return;
+        };
+        let url = "https://trade.example/verify/3826fcc2b0122a3555051a29b09b8cf5a6a8c776abf5da4e966ab92dbdbd518c";
+        let pdf = verifiable_document_pdf(&view(30), &[], &fonts, Some(url)).expect("pdf");
+        let Some(codes) = qr_codes_on_last_page(&pdf) else {
+            println!("skipped the QR check: pdftoppm (poppler-utils) is not installed");
+            return;
+        };
+        assert_eq!(codes, vec![url.to_string()]);
+        let plain = document_pdf(&view(30), &[], &fonts).expect("pdf");
+        assert_eq!(qr_codes_on_last_page(&plain), Some(vec![]), "no QR code without a verification link");
     }
 }

@@ -16,7 +16,7 @@ mod invoice;
 mod labels;
 mod pdf;
 
-pub use document::{Attachment, document_pdf};
+pub use document::{Attachment, document_pdf, verifiable_document_pdf};
 pub use fonts::Fonts;
 pub use invoice::{EmbeddedInvoice, invoice_pdf};
 pub use labels::Labels;

@@ -7,6 +7,7 @@
 //! written together or not at all.
 
 mod assessments;
+mod attestations;
 pub mod audit;
 mod blobs;
 mod inquiries;
@@ -22,6 +23,7 @@ mod users;
 mod webhooks;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
+pub use attestations::{NewAttestationBatch, NewVerifiableDocument, VerifiableDocumentRecord};
 pub use inquiries::*;
 pub use keys::StoredCompanyKeys;
 pub use logistics::*;
