@@ -7,6 +7,7 @@ mod bench_matching;
 mod bench_orders;
 mod client;
 mod doc;
+mod verify_cmd;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -99,6 +100,11 @@ enum Command {
     Client(client::ClientArgs),
     /// Trade documents from a facts file, offline: generate, render as PDF, validate an invoice.
     Doc(doc::DocArgs),
+    /// Check a verifiable document (OpenAttestation v2 or W3C VC): intact, issuer, still valid.
+    /// Exits 0 only when every check passes.
+    Verify(verify_cmd::VerifyArgs),
+    /// Hide fields of an OpenAttestation document before passing it on; it still verifies.
+    Disclose(verify_cmd::DiscloseArgs),
 }
 
 #[derive(Subcommand)]
@@ -557,6 +563,11 @@ async fn main() -> Result<()> {
         }
         Some(Command::Assess(_)) => Ok(()),
         Some(Command::Doc(args)) => doc::run(args).await,
+        Some(Command::Verify(args)) => {
+            let code = verify_cmd::verify(args).await?;
+            std::process::exit(code);
+        }
+        Some(Command::Disclose(args)) => verify_cmd::disclose(args),
         Some(Command::Client(args)) => {
             if let Err(e) = client::run(args).await {
                 eprintln!("error: {e:#}");

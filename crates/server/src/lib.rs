@@ -11,6 +11,7 @@ pub mod demo;
 pub mod payments;
 pub mod problem;
 pub mod search;
+pub mod verification;
 pub mod web;
 pub mod webhooks;
 

@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod payments;
 pub mod reference;
 pub mod retail;
+pub mod verifiable;
 pub mod webhooks;
 
 use crate::AppState;
@@ -45,6 +46,7 @@ use utoipa_axum::routes;
         (name = "payments", description = "Payments into escrow through the payment provider, its callbacks, reconciliation, bank accounts, payouts (pain.001), auto-release"),
         (name = "logistics", description = "Carriers and SCACs, rate cards, freight quotes, shipments, DCSA tracking events, signed carrier webhooks, proof of delivery"),
         (name = "documents", description = "Trade documents generated from an order: the commercial invoice as UBL 2.1 (EN 16931, Peppol BIS Billing 3.0), immutable versions by SHA-256"),
+        (name = "verifiable", description = "Verifiable documents: OpenAttestation v2 and W3C verifiable credentials signed with the company's key, the public verifier, revocation, selective disclosure, DID documents"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
@@ -74,6 +76,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::get_organization))
         .routes(routes!(operator::verify))
         .routes(routes!(operator::reject))
+        .routes(routes!(verifiable::make_verifiable))
+        .routes(routes!(verifiable::batch))
+        .routes(routes!(verifiable::list))
+        .routes(routes!(verifiable::download))
+        .routes(routes!(verifiable::revoke))
+        .routes(routes!(verifiable::status))
+        .routes(routes!(verifiable::verify))
+        .routes(routes!(verifiable::hide))
+        .routes(routes!(verifiable::did_document))
+        .routes(routes!(verifiable::identity))
         .routes(routes!(reference::countries))
         .routes(routes!(reference::currencies))
         .routes(routes!(reference::incoterms))

@@ -49,6 +49,11 @@ struct CentrePage {
     requests: Vec<(String, String, String, String, String, bool)>,
     fields: PartyFields,
     lines: Vec<LineInput>,
+    /// (document id, label) of the issued versions this company may make verifiable.
+    verifiable_sources: Vec<(String, String)>,
+    /// The verifiable versions of this order's documents.
+    verifiable: Vec<tradewind_store::VerifiableDocumentRecord>,
+    org: String,
 }
 
 fn issuer_label(i: Issuer) -> &'static str {
@@ -125,8 +130,17 @@ pub async fn centre(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         DocumentRole::Carrier => "carrier",
         DocumentRole::NamedIssuer { .. } => "issuer on request",
     };
+    let verifiable_sources = issued
+        .iter()
+        .filter(|d| d.issued_by == org && d.media_type != "application/pdf")
+        .map(|d| (d.id.clone(), format!("{} v{} · {} ({})", d.kind.replace('_', " "), d.version, d.number, d.format)))
+        .collect();
+    let verifiable = state.store.verifiable_for_documents(&issued.iter().map(|d| d.id.clone()).collect::<Vec<_>>()).await?;
     let page = CentrePage {
         page: ctx.chrome("title.documents", "orders"),
+        verifiable_sources,
+        verifiable,
+        org: org.clone(),
         role: role.to_string(),
         is_seller: set.role == DocumentRole::Seller,
         is_carrier: set.role == DocumentRole::Carrier,

@@ -20,6 +20,7 @@ mod orders;
 mod page;
 mod payouts;
 mod store;
+mod verify;
 
 use crate::AppState;
 use axum::Router;
@@ -71,12 +72,17 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/documents/fields", post(documents::save_fields))
         .route("/orders/{id}/documents/requests", post(documents::request))
         .route("/orders/{id}/documents/requests/{request_id}/reject", post(documents::reject))
+        .route("/orders/{id}/documents/verifiable", post(verify::make))
         .route("/orders/{id}/documents/{kind}", get(documents::preview))
         .route("/orders/{id}/documents/{kind}/issue", post(documents::issue))
         .route("/orders/{id}/dispute/evidence", post(orders::dispute_evidence))
         .route("/orders/{id}/dispute/withdraw", post(orders::withdraw_dispute))
         .route("/orders/{id}/release", post(orders::release))
         .route("/notifications", get(marketplace::notifications))
+        .route("/verify", get(verify::form).post(verify::check))
+        .route("/verify/hide", post(verify::hide))
+        .route("/verify/{fingerprint}", get(verify::record))
+        .route("/verifiable/{fingerprint}/revoke", post(verify::revoke))
         .route("/inquiries", get(inquiries::list).post(inquiries::ask))
         .route("/inquiries/{id}", get(inquiries::show))
         .route("/inquiries/{id}/messages", post(inquiries::reply))
