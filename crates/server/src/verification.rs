@@ -106,7 +106,11 @@ pub fn format_of(doc: &Value) -> Result<&'static str, String> {
 }
 
 /// Runs the checks on `doc`.
-pub async fn verify(doc: &Value, directory: &impl IssuerDirectory, integrity_only: bool) -> Result<Verification, String> {
+pub async fn verify(
+    doc: &Value,
+    directory: &impl IssuerDirectory,
+    integrity_only: bool,
+) -> Result<Verification, String> {
     match format_of(doc)? {
         "openattestation-v2" => Ok(verify_openattestation(doc, directory, integrity_only).await),
         _ => Ok(verify_credential(doc, directory, integrity_only).await),
@@ -139,7 +143,8 @@ async fn verify_openattestation(doc: &Value, directory: &impl IssuerDirectory, i
         None => None,
     };
     let report = oa::verify_integrity(doc, leaves.as_deref());
-    let intact = IntegrityCheck { ok: report.intact, reason: report.reason.clone(), changed_fields: report.changed_fields };
+    let intact =
+        IntegrityCheck { ok: report.intact, reason: report.reason.clone(), changed_fields: report.changed_fields };
     let (issuer, status) = if integrity_only {
         (None, None)
     } else {
@@ -190,7 +195,9 @@ async fn oa_identity(doc: &Value, issuer: Option<&Value>, directory: &impl Issue
     if let Some(address) = did.strip_prefix("did:ethr:") {
         let address = address.rsplit(':').next().unwrap_or(address);
         if !tradewind_attestation::keys::same_address(address, &signer) {
-            return refuse(format!("the signature was made by {signer}, not by the key of {did} that the document claims"));
+            return refuse(format!(
+                "the signature was made by {signer}, not by the key of {did} that the document claims"
+            ));
         }
         return refuse(format!(
             "signed with the key of {did}, but nothing ties that key to {}: its DNS record{} was not checked here",
@@ -226,7 +233,9 @@ async fn oa_identity(doc: &Value, issuer: Option<&Value>, directory: &impl Issue
         )),
         Some(true) => IssuerCheck {
             ok: true,
-            reason: format!("signed by {who}: the key in its DID document ({did}) made this signature, and the platform verified the company's registration"),
+            reason: format!(
+                "signed by {who}: the key in its DID document ({did}) made this signature, and the platform verified the company's registration"
+            ),
             name,
             id,
         },
@@ -306,7 +315,8 @@ async fn verify_credential(doc: &Value, directory: &impl IssuerDirectory, integr
     let method = text(doc, &["proof", "verificationMethod"]).unwrap_or("").to_string();
     let fail = |reason: String| IntegrityCheck { ok: false, reason, changed_fields: vec![] };
     // The signature is the integrity check of a credential, so the key must be found first.
-    let resolved = if method.starts_with("did:web:") { Some(directory.resolve_did(did_of(&method)).await) } else { None };
+    let resolved =
+        if method.starts_with("did:web:") { Some(directory.resolve_did(did_of(&method)).await) } else { None };
     let key = match &resolved {
         Some(Ok(r)) => vc::public_key_in_did_document(&r.document, &method),
         _ => vc::public_key_of_did_key(&method),
@@ -320,9 +330,7 @@ async fn verify_credential(doc: &Value, directory: &impl IssuerDirectory, integr
             },
             Err(e) => fail(format!("not intact: {e}")),
         },
-        (None, Some(Err(why))) => {
-            fail(format!("cannot be checked: the key {method} could not be fetched ({why})"))
-        }
+        (None, Some(Err(why))) => fail(format!("cannot be checked: the key {method} could not be fetched ({why})")),
         (None, _) => fail(format!("cannot be checked: the proof's key {method} is not one tradewind can find")),
     };
     let (issuer, status) = if integrity_only {
@@ -431,7 +439,8 @@ fn did_web_host(public_url: &str) -> String {
 pub fn did_web_url(did: &str) -> Result<String, String> {
     let rest = did.strip_prefix("did:web:").ok_or_else(|| format!("{did} is not a did:web identifier"))?;
     let mut parts = rest.split(':');
-    let host = parts.next().filter(|h| !h.is_empty()).ok_or_else(|| format!("{did} names no host"))?.replace("%3A", ":");
+    let host =
+        parts.next().filter(|h| !h.is_empty()).ok_or_else(|| format!("{did} names no host"))?.replace("%3A", ":");
     let path: Vec<&str> = parts.collect();
     let local = host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
     let scheme = if local { "http" } else { "https" };

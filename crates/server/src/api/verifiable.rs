@@ -121,10 +121,7 @@ fn trade_document_content(record: &TradeDocumentRecord, content: &[u8], summary:
 fn without_empty(v: &Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(_, v)| !is_empty(v))
-                .map(|(k, v)| (k.replace('.', "_"), without_empty(v)))
-                .collect(),
+            map.iter().filter(|(_, v)| !is_empty(v)).map(|(k, v)| (k.replace('.', "_"), without_empty(v))).collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().filter(|v| !is_empty(v)).map(without_empty).collect()),
         other => other.clone(),
@@ -235,7 +232,8 @@ pub(crate) async fn sign_batch(
                     if let Some(map) = w.as_object_mut() {
                         map.insert("proof".into(), proof.clone());
                     }
-                    let target = w.pointer("/signature/targetHash").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let target =
+                        w.pointer("/signature/targetHash").and_then(Value::as_str).unwrap_or_default().to_string();
                     let leaves = w.get("data").map(oa::leaf_hashes).transpose().ok().flatten().unwrap_or_default();
                     (w, target, leaves)
                 })
@@ -359,9 +357,17 @@ pub async fn make_verifiable(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, document_id)): Path<(String, String)>,
-    body: Option<Json<MakeVerifiable>>,
+    body: Bytes,
 ) -> Result<(StatusCode, Json<SignedDocument>), ApiError> {
-    let format = body.map(|Json(b)| b.format).unwrap_or_default();
+    let format = if body.iter().all(u8::is_ascii_whitespace) {
+        VerifiableFormat::default()
+    } else {
+        serde_json::from_slice::<MakeVerifiable>(&body)
+            .map_err(|e| {
+                ApiError::BadRequest(format!("expected {{\"format\": \"openattestation-v2\" | \"w3c-vc-2.0\"}}: {e}"))
+            })?
+            .format
+    };
     let signed = make_trade_document_verifiable(&state, &user, &id, &document_id, format).await?;
     Ok((StatusCode::CREATED, Json(signed)))
 }
@@ -434,10 +440,8 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let org = user.organization_id()?.to_string();
-    let page = state
-        .store
-        .verifiable_documents(&org, q.document_id.as_deref(), q.limit.unwrap_or(50).clamp(1, 500))
-        .await?;
+    let page =
+        state.store.verifiable_documents(&org, q.document_id.as_deref(), q.limit.unwrap_or(50).clamp(1, 500)).await?;
     Ok(Json(json!({ "items": page.items, "next_cursor": page.next_cursor })))
 }
 
@@ -456,7 +460,9 @@ pub async fn download(
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let ext = if record.format == "w3c-vc-2.0" { "vc.json" } else { "tt" };
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", &fingerprint[..fingerprint.len().min(16)])) {
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", &fingerprint[..fingerprint.len().min(16)]))
+    {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
@@ -507,30 +513,34 @@ pub(crate) async fn revoke_for(
 /// `reasonCode` when revoked), with the registry's own details beside it.
 #[utoipa::path(get, path = "/api/v1/verifiable/status/{hash}", tag = "verifiable",
     params(("hash" = String, Path)), responses((status = 200, body = Object)))]
-pub async fn status(State(state): State<AppState>, axum::extract::Path(hash): axum::extract::Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn status(
+    State(state): State<AppState>,
+    axum::extract::Path(hash): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let asked = hash.clone();
     let hash = hash.trim_start_matches("0x").to_ascii_lowercase();
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::BadRequest("a fingerprint is 64 hexadecimal characters".into()));
     }
     let record = state.store.verifiable_document(&hash).await?;
     Ok(Json(match record {
-        None => json!({ "certificateStatus": "good", "known": false }),
+        None => json!({ "revoked": false, "documentHash": asked, "certificateStatus": "good", "known": false }),
         Some(r) if r.revoked_at.is_some() => json!({
             // 0 = unspecified: OpenAttestation's codes are X.509's CRL reasons.
-            "certificateStatus": "revoked", "reasonCode": 0, "known": true,
+            "revoked": true, "documentHash": asked, "certificateStatus": "revoked", "reasonCode": 0, "known": true,
             "revokedAt": r.revoked_at, "revokedBy": r.revoked_by, "reason": r.revocation_reason,
             "issuer": r.issuer_name, "title": r.title, "issuedAt": r.created_at,
         }),
         Some(r) => json!({
-            "certificateStatus": "good", "known": true,
+            "revoked": false, "documentHash": asked, "certificateStatus": "good", "known": true,
             "issuer": r.issuer_name, "title": r.title, "issuedAt": r.created_at,
         }),
     }))
 }
 
 fn strict(body: &[u8]) -> Result<Value, ApiError> {
-    parse_strict(body, JsonLimits::default()).map_err(|e| match e {
-        tradewind_attestation::json::JsonError::TooLarge { .. } => ApiError::PayloadTooLarge(e.to_string()),
+    parse_strict(body, JsonLimits::default()).map_err(|e| match e.kind {
+        tradewind_attestation::json::JsonErrorKind::TooLarge => ApiError::PayloadTooLarge(e.to_string()),
         _ => ApiError::BadRequest(e.to_string()),
     })
 }
@@ -560,7 +570,9 @@ impl IssuerDirectory for NodeDirectory<'_> {
         Ok(ResolvedDid {
             document: oa::did_web_document(did, &keys.ethereum_address, &keys.ed25519_public),
             registered_name: Some(org.legal_name.clone()),
-            registration_verified: Some(org.verification == tradewind_domain::organization::VerificationStatus::Verified),
+            registration_verified: Some(
+                org.verification == tradewind_domain::organization::VerificationStatus::Verified,
+            ),
         })
     }
 
@@ -615,7 +627,11 @@ pub async fn verify(
     verify_value(&state, &doc, q.integrity_only).await.map(Json)
 }
 
-pub(crate) async fn verify_value(state: &AppState, doc: &Value, integrity_only: bool) -> Result<Verification, ApiError> {
+pub(crate) async fn verify_value(
+    state: &AppState,
+    doc: &Value,
+    integrity_only: bool,
+) -> Result<Verification, ApiError> {
     verification::verify(doc, &NodeDirectory { state }, integrity_only).await.map_err(ApiError::BadRequest)
 }
 
@@ -641,7 +657,8 @@ pub async fn hide(body: Bytes) -> Result<Json<Value>, ApiError> {
 pub(crate) fn hide_fields(document: &Value, fields: &[String]) -> Result<Value, ApiError> {
     if verification::format_of(document).map_err(ApiError::BadRequest)? != "openattestation-v2" {
         return Err(ApiError::BadRequest(
-            "only OpenAttestation documents can hide fields; a W3C credential with an eddsa-jcs-2022 proof cannot".into(),
+            "only OpenAttestation documents can hide fields; a W3C credential with an eddsa-jcs-2022 proof cannot"
+                .into(),
         ));
     }
     let fields: Vec<&str> = fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();

@@ -135,7 +135,8 @@ pub async fn centre(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         .filter(|d| d.issued_by == org && d.media_type != "application/pdf")
         .map(|d| (d.id.clone(), format!("{} v{} · {} ({})", d.kind.replace('_', " "), d.version, d.number, d.format)))
         .collect();
-    let verifiable = state.store.verifiable_for_documents(&issued.iter().map(|d| d.id.clone()).collect::<Vec<_>>()).await?;
+    let verifiable =
+        state.store.verifiable_for_documents(&issued.iter().map(|d| d.id.clone()).collect::<Vec<_>>()).await?;
     let page = CentrePage {
         page: ctx.chrome("title.documents", "orders"),
         verifiable_sources,

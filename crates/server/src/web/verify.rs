@@ -34,14 +34,17 @@ struct VerifyPage {
 
 /// `GET /verify`
 pub async fn form(State(_state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
-    Ok(render(axum::http::StatusCode::OK, &VerifyPage {
-        page: ctx.chrome("title.verify", "verify"),
-        record: None,
-        result: None,
-        error: None,
-        document: String::new(),
-        fields: vec![],
-    }))
+    Ok(render(
+        axum::http::StatusCode::OK,
+        &VerifyPage {
+            page: ctx.chrome("title.verify", "verify"),
+            record: None,
+            result: None,
+            error: None,
+            document: String::new(),
+            fields: vec![],
+        },
+    ))
 }
 
 /// `GET /verify/{fingerprint}`: what the registry says of one document.
@@ -54,14 +57,17 @@ pub async fn record(
     if record.is_none() {
         return Err(PageError(ApiError::NotFound));
     }
-    Ok(render(axum::http::StatusCode::OK, &VerifyPage {
-        page: ctx.chrome("title.verify", "verify"),
-        record,
-        result: None,
-        error: None,
-        document: String::new(),
-        fields: vec![],
-    }))
+    Ok(render(
+        axum::http::StatusCode::OK,
+        &VerifyPage {
+            page: ctx.chrome("title.verify", "verify"),
+            record,
+            result: None,
+            error: None,
+            document: String::new(),
+            fields: vec![],
+        },
+    ))
 }
 
 /// What a verify or hide form sent.
@@ -129,7 +135,8 @@ fn visible_fields(doc: &serde_json::Value) -> Vec<String> {
 pub async fn check(State(state): State<AppState>, ctx: Ctx, multipart: Multipart) -> Result<Response, PageError> {
     let page = ctx.chrome_at("title.verify", "verify", "/verify");
     let dropped = read_dropped(multipart).await?;
-    let mut view = VerifyPage { page, record: None, result: None, error: None, document: String::new(), fields: vec![] };
+    let mut view =
+        VerifyPage { page, record: None, result: None, error: None, document: String::new(), fields: vec![] };
     let Some(bytes) = dropped.document else {
         view.error = Some("Choose the document file (or paste it) before checking.".into());
         return Ok(render(axum::http::StatusCode::OK, &view));

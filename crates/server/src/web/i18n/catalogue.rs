@@ -315,7 +315,10 @@ pub static EN: &[(&str, &str)] = &[
     // Marketplace: search, products, leads, quotes, notifications
     ("nav.verify", "Verify a document"),
     ("title.verify", "Verify a document"),
-    ("verify.lead", "Anyone can check a tradewind document here, without an account: whether it is intact, who issued it, and whether it still stands. OpenAttestation (.tt) files and W3C verifiable credentials are accepted."),
+    (
+        "verify.lead",
+        "Anyone can check a tradewind document here, without an account: whether it is intact, who issued it, and whether it still stands. OpenAttestation (.tt) files and W3C verifiable credentials are accepted.",
+    ),
     ("verify.issuer", "Issuer"),
     ("verify.issued_at", "Issued"),
     ("verify.fingerprint", "Fingerprint"),
@@ -328,7 +331,10 @@ pub static EN: &[(&str, &str)] = &[
     ("verify.not_verified", "Not verified: see the checks below"),
     ("verify.intact", "Intact"),
     ("verify.hide", "Share with fields hidden"),
-    ("verify.hide_lead", "Hide fields (prices, say) before you pass the document on: it still verifies, and the hidden values cannot be recovered from it."),
+    (
+        "verify.hide_lead",
+        "Hide fields (prices, say) before you pass the document on: it still verifies, and the hidden values cannot be recovered from it.",
+    ),
     ("verify.fields", "Fields to hide"),
     ("verify.fields_hint", "One field per line, e.g. summary.total or attachments"),
     ("verify.visible_fields", "The document's fields"),
@@ -341,7 +347,10 @@ pub static EN: &[(&str, &str)] = &[
     ("notice.document_verifiable", "The document is now verifiable: anyone can check it on the verification page."),
     ("notice.document_revoked", "The document was revoked; verifiers now see why."),
     ("documents.verifiable", "Verifiable documents"),
-    ("documents.verifiable_lead", "Make an issued version verifiable: it is signed with your company's key, and anyone can check it on the public verification page. Revoke it if it no longer stands."),
+    (
+        "documents.verifiable_lead",
+        "Make an issued version verifiable: it is signed with your company's key, and anyone can check it on the public verification page. Revoke it if it no longer stands.",
+    ),
     ("documents.make_verifiable", "Make verifiable"),
     ("documents.revoke", "Revoke"),
     ("documents.download", "Download"),
@@ -1225,7 +1234,10 @@ pub static ZH: &[(&str, &str)] = &[
     // Marketplace
     ("nav.verify", "验证单证"),
     ("title.verify", "验证单证"),
-    ("verify.lead", "任何人无需账户即可在此核验 tradewind 单证：是否完整、由谁签发、是否仍然有效。支持 OpenAttestation（.tt）文件和 W3C 可验证凭证。"),
+    (
+        "verify.lead",
+        "任何人无需账户即可在此核验 tradewind 单证：是否完整、由谁签发、是否仍然有效。支持 OpenAttestation（.tt）文件和 W3C 可验证凭证。",
+    ),
     ("verify.issuer", "签发人"),
     ("verify.issued_at", "签发时间"),
     ("verify.fingerprint", "指纹"),
@@ -1251,7 +1263,10 @@ pub static ZH: &[(&str, &str)] = &[
     ("notice.document_verifiable", "单证现已可验证：任何人都可在验证页面核验。"),
     ("notice.document_revoked", "单证已撤销；核验者会看到撤销原因。"),
     ("documents.verifiable", "可验证单证"),
-    ("documents.verifiable_lead", "将已签发的版本设为可验证：以贵公司的密钥签名，任何人都可在公开验证页面核验。单证失效时可撤销。"),
+    (
+        "documents.verifiable_lead",
+        "将已签发的版本设为可验证：以贵公司的密钥签名，任何人都可在公开验证页面核验。单证失效时可撤销。",
+    ),
     ("documents.make_verifiable", "设为可验证"),
     ("documents.revoke", "撤销"),
     ("documents.download", "下载"),
