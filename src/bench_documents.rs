@@ -163,7 +163,7 @@ pub fn produce(format: Format, i: usize, fonts: Option<&Fonts>) -> Result<Vec<u8
             let inv = pdf_invoice(i);
             let xml = ubl::invoice(&inv)?;
             let name = format!("{}.xml", inv.number);
-            tradewind_report::invoice_pdf(&inv, &EmbeddedInvoice { name: &name, xml: &xml }, fonts)?
+            tradewind_report::invoice_pdf(&inv, &EmbeddedInvoice { name: &name, xml: &xml, verify_url: None }, fonts)?
         }
         Format::DocumentPdf => {
             let fonts = fonts.context("the PDF needs fonts")?;

@@ -351,7 +351,7 @@ fn render(a: &RenderArgs) -> Result<bool> {
         let ubl = generated.first().ok_or_else(|| anyhow!("the invoice has no UBL rendition"))?;
         let xml = std::str::from_utf8(&ubl.content).context("the UBL invoice is not UTF-8")?;
         let name = names.first().map(String::as_str).unwrap_or("invoice-ubl.xml");
-        tradewind_report::invoice_pdf(&inv, &tradewind_report::EmbeddedInvoice { name, xml }, &fonts)?
+        tradewind_report::invoice_pdf(&inv, &tradewind_report::EmbeddedInvoice { name, xml, verify_url: None }, &fonts)?
     } else {
         let first = generated.first().ok_or_else(|| anyhow!("{kind}: nothing was generated"))?;
         let attachments: Vec<tradewind_report::Attachment<'_>> = generated

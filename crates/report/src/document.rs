@@ -332,7 +332,7 @@ pub fn verifiable_document_pdf(
 const QR_MODULE: f32 = 2.6;
 
 /// The QR code of `url` with a line of text beside it saying what it is for.
-fn verify_block(out: &mut Layout<'_>, url: &str) -> Result<(), ReportError> {
+pub(crate) fn verify_block(out: &mut Layout<'_>, url: &str) -> Result<(), ReportError> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| ReportError::Pdf(format!("the verification link cannot be drawn as a QR code: {e}")))?;
     let width = code.width();

@@ -15,6 +15,8 @@ pub struct EmbeddedInvoice<'a> {
     /// The file name inside the PDF, e.g. `invoice-ubl.xml`.
     pub name: &'a str,
     pub xml: &'a str,
+    /// The public page where the invoice is verified; drawn as a QR code when given.
+    pub verify_url: Option<&'a str>,
 }
 
 /// Column x positions (from the margin) and right-aligned numeric columns.
@@ -166,6 +168,9 @@ pub fn invoice_pdf(
     );
 
     let attachment = Attachment { name: embedded.name, mime_type: "text/xml", content: embedded.xml.as_bytes() };
+    if let Some(url) = embedded.verify_url {
+        crate::document::verify_block(&mut out, url)?;
+    }
     let mut doc = pdf_a3_document(&format!("Commercial invoice {}", inv.number), inv.issue_date, &[attachment])?;
     let number = inv.number.clone();
     draw_pages(&mut doc, out, fonts, |n, total| format!("tradewind · commercial invoice {number} · page {n}/{total}"))?;
@@ -239,7 +244,9 @@ mod tests {
             }
         };
         let xml = "<Invoice>the machine-readable invoice</Invoice>";
-        let pdf = invoice_pdf(&invoice(70), &EmbeddedInvoice { name: "invoice-ubl.xml", xml }, &fonts).expect("pdf");
+        let pdf =
+            invoice_pdf(&invoice(70), &EmbeddedInvoice { name: "invoice-ubl.xml", xml, verify_url: None }, &fonts)
+                .expect("pdf");
         assert!(pdf.starts_with(b"%PDF-1.7"));
         let dir = std::env::temp_dir().join(format!("tw-invoice-pdf-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
@@ -269,7 +276,8 @@ mod tests {
         vat.allowances_charges.push(tradewind_domain::documents::AllowanceCharge::freight(
             Money::new("10".parse().expect("d"), vat.currency).expect("m"),
         ));
-        let pdf = invoice_pdf(&vat, &EmbeddedInvoice { name: "invoice-ubl.xml", xml }, &fonts).expect("pdf");
+        let pdf = invoice_pdf(&vat, &EmbeddedInvoice { name: "invoice-ubl.xml", xml, verify_url: None }, &fonts)
+            .expect("pdf");
         std::fs::write(&file, &pdf).expect("write");
         let text = tool("pdftotext", &["-layout", &path, "-"]).expect("text");
         // 10 + 11 units at 2.35 = 49.35, + 10 freight = 59.35, 19 % = 11.2765 → 11.28.

@@ -179,7 +179,7 @@ pub async fn preview(
     }))
 }
 
-async fn render_pdf(generated: &[Generated]) -> Result<Option<Vec<u8>>, ApiError> {
+async fn render_pdf(generated: &[Generated], verify_url: Option<String>) -> Result<Option<Vec<u8>>, ApiError> {
     let Some(first) = generated.first() else { return Ok(None) };
     let view = first.view.clone();
     let files: Vec<(String, String, Vec<u8>)> = generated
@@ -194,7 +194,7 @@ async fn render_pdf(generated: &[Generated]) -> Result<Option<Vec<u8>>, ApiError
         let fonts = Fonts::system()?;
         let attachments: Vec<Attachment<'_>> =
             files.iter().map(|(n, m, c)| Attachment { name: n, mime_type: m, content: c }).collect();
-        tradewind_report::document_pdf(&view, &attachments, &fonts)
+        tradewind_report::verifiable_document_pdf(&view, &attachments, &fonts, verify_url.as_deref())
     })
     .await
     .map_err(|e| ApiError::Internal(format!("document PDF task: {e}")))?;
@@ -231,7 +231,7 @@ pub async fn preview_pdf(
 ) -> Result<Response, ApiError> {
     let kind = parse_kind(&kind)?;
     let (_, generated) = generate_for(&state, &user, &id, kind).await?;
-    let bytes = render_pdf(&generated).await?.ok_or_else(|| {
+    let bytes = render_pdf(&generated, None).await?.ok_or_else(|| {
         ApiError::Unavailable("no font for PDFs is installed: apt-get install fonts-dejavu-core".into())
     })?;
     let number = generated.first().map(|g| format!("{}-preview", g.number)).unwrap_or_default();
@@ -340,7 +340,23 @@ pub async fn issue(
     let pdf_kind = format!("{}_pdf", kind.as_str());
     let pdf = match state.store.latest_document(&org, &id, &pdf_kind).await? {
         Some(p) if p.version == first.version => Some(p),
-        _ => match render_pdf(latest.as_deref().unwrap_or_default()).await? {
+        _ => match render_pdf(
+            latest.as_deref().unwrap_or_default(),
+            // Each version is verifiable from the start; its PDF carries the QR code to it.
+            Some(
+                crate::api::verifiable::make_trade_document_verifiable(
+                    &state,
+                    &user,
+                    &id,
+                    &first.id,
+                    crate::api::verifiable::VerifiableFormat::OpenAttestation,
+                )
+                .await?
+                .verify_url,
+            ),
+        )
+        .await?
+        {
             Some(bytes) => Some(
                 state
                     .store

@@ -143,11 +143,21 @@ pub async fn issue_commercial_invoice(
                 .unwrap_or(today);
             let inv = invoice_for(record.version, issued_on)?;
             let xml = tradewind_documents::ubl::invoice(&inv).map_err(|e| ApiError::Internal(e.to_string()))?;
+            // Each version is verifiable from the start; its PDF carries the QR code to it.
+            let verify_url = crate::api::verifiable::make_trade_document_verifiable(
+                &state,
+                &user,
+                &id,
+                &record.id,
+                crate::api::verifiable::VerifiableFormat::OpenAttestation,
+            )
+            .await?
+            .verify_url;
             let rendered = tokio::task::spawn_blocking(move || {
                 let fonts = Fonts::system()?;
                 let name = format!("{}.xml", inv.number);
-                tradewind_report::invoice_pdf(&inv, &EmbeddedInvoice { name: &name, xml: &xml }, &fonts)
-                    .map(|b| (inv.number, b))
+                let embedded = EmbeddedInvoice { name: &name, xml: &xml, verify_url: Some(&verify_url) };
+                tradewind_report::invoice_pdf(&inv, &embedded, &fonts).map(|b| (inv.number, b))
             })
             .await
             .map_err(|e| ApiError::Internal(format!("invoice PDF task: {e}")))?;
