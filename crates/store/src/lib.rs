@@ -9,6 +9,7 @@
 mod assessments;
 pub mod audit;
 mod blobs;
+mod exchange;
 mod inquiries;
 mod keys;
 mod logistics;
@@ -22,6 +23,7 @@ mod users;
 mod webhooks;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
+pub use exchange::{ExchangeParty, ExchangeRecord, ExchangedDocument, SendDocuments};
 pub use inquiries::*;
 pub use keys::StoredCompanyKeys;
 pub use logistics::*;
