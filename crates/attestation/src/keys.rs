@@ -49,13 +49,10 @@ impl CompanyKeys {
     /// Keys from their stored secret halves (hex, as [`CompanyKeys::ed25519_secret_hex`] and
     /// [`CompanyKeys::secp256k1_secret_hex`] give them).
     pub fn from_secret_hex(ed25519: &str, secp256k1: &str) -> Result<CompanyKeys, KeyError> {
-        let ed: [u8; 32] = hex::decode(ed25519)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or(KeyError::BadSecret("Ed25519"))?;
+        let ed: [u8; 32] =
+            hex::decode(ed25519).ok().and_then(|b| b.try_into().ok()).ok_or(KeyError::BadSecret("Ed25519"))?;
         let secp = hex::decode(secp256k1).map_err(|_| KeyError::BadSecret("secp256k1"))?;
-        let secp256k1 =
-            k256::ecdsa::SigningKey::from_slice(&secp).map_err(|_| KeyError::BadSecret("secp256k1"))?;
+        let secp256k1 = k256::ecdsa::SigningKey::from_slice(&secp).map_err(|_| KeyError::BadSecret("secp256k1"))?;
         Ok(CompanyKeys { ed25519: ed25519_dalek::SigningKey::from_bytes(&ed), secp256k1 })
     }
 
