@@ -5,6 +5,8 @@
 //! and read the reconciliation. Output is aligned text, or the server's JSON with `--json`.
 
 mod api;
+#[path = "client_exchange.rs"]
+mod exchange;
 mod print;
 
 use anyhow::{Result, anyhow, bail};
@@ -63,6 +65,11 @@ enum ClientCommand {
     },
     /// Operator: the ledger's escrow fundings against the payment provider's statement.
     Reconciliation,
+    /// Send documents to a company or authority; inbox, outbox, answers, revocation.
+    Exchange {
+        #[command(subcommand)]
+        command: exchange::ExchangeCommand,
+    },
     /// An order's trade documents.
     Doc {
         #[command(subcommand)]
@@ -250,6 +257,7 @@ pub async fn run(args: ClientArgs) -> Result<()> {
             let r = api.get("/api/v1/operator/reconciliation").await?;
             out.show(&r, reconciliation_text)
         }
+        ClientCommand::Exchange { command } => exchange::run(&api, &out, command).await,
         ClientCommand::Doc { command: DocCommand::Import { file, order } } => {
             if !upload_invoice(&api, &out, &order, &file).await? {
                 bail!("the server found the invoice invalid");

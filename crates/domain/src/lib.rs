@@ -14,6 +14,7 @@ pub mod codes;
 pub mod customs;
 pub mod deal;
 pub mod documents;
+pub mod exchange;
 pub mod incoterm;
 pub mod logistics;
 pub mod marketplace;

@@ -67,6 +67,8 @@ pub const KNOWN_EVENT_KINDS: &[&str] = &[
     "document_issued",
     "document_requested",
     "document_request_rejected",
+    "documents_received",
+    "document_answered",
 ];
 
 type HmacSha256 = Hmac<Sha256>;

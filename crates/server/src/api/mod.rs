@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod disputes;
 pub mod document_set;
 pub mod documents;
+pub mod exchange;
 pub mod inquiries;
 pub mod logistics;
 pub mod marketplace;
@@ -47,6 +48,7 @@ use utoipa_axum::routes;
         (name = "logistics", description = "Carriers and SCACs, rate cards, freight quotes, shipments, DCSA tracking events, signed carrier webhooks, proof of delivery"),
         (name = "documents", description = "Trade documents generated from an order: the commercial invoice as UBL 2.1 (EN 16931, Peppol BIS Billing 3.0), immutable versions by SHA-256"),
         (name = "verifiable", description = "Verifiable documents: OpenAttestation v2 and W3C verifiable credentials signed with the company's key, the public verifier, revocation, selective disclosure, DID documents"),
+        (name = "exchange", description = "Document exchange between parties: send issued documents to a company or authority, inbox and outbox, accept or reject per document, revocable access grants"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
@@ -163,6 +165,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(document_set::reject))
         .routes(routes!(document_set::validate))
         .routes(routes!(document_set::import))
+        .routes(routes!(exchange::send))
+        .routes(routes!(exchange::outbox))
+        .routes(routes!(exchange::inbox))
+        .routes(routes!(exchange::sendable))
+        .routes(routes!(exchange::get))
+        .routes(routes!(exchange::download))
+        .routes(routes!(exchange::accept))
+        .routes(routes!(exchange::reject))
+        .routes(routes!(exchange::revoke_document))
+        .routes(routes!(exchange::revoke))
         .routes(routes!(disputes::operator_get))
         .routes(routes!(disputes::decide))
         .routes(routes!(webhooks::subscribe, webhooks::list))

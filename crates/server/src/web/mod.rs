@@ -10,6 +10,7 @@ mod account;
 mod assessment;
 mod company;
 mod documents;
+mod exchange;
 mod forms;
 mod home;
 pub mod i18n;
@@ -75,6 +76,12 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/documents/verifiable", post(verify::make))
         .route("/orders/{id}/documents/{kind}", get(documents::preview))
         .route("/orders/{id}/documents/{kind}/issue", post(documents::issue))
+        .route("/exchanges", post(exchange::send))
+        .route("/exchanges/new", get(exchange::new))
+        .route("/exchanges/inbox", get(exchange::inbox))
+        .route("/exchanges/outbox", get(exchange::outbox))
+        .route("/exchanges/{id}", get(exchange::show))
+        .route("/exchanges/{id}/documents/{document_id}/{action}", post(exchange::act))
         .route("/orders/{id}/dispute/evidence", post(orders::dispute_evidence))
         .route("/orders/{id}/dispute/withdraw", post(orders::withdraw_dispute))
         .route("/orders/{id}/release", post(orders::release))
