@@ -10,8 +10,8 @@ use crate::problem::ApiError;
 use crate::verification::Verification;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use base64::Engine;
 use tradewind_store::VerifiableDocumentRecord;
 
 /// The most a dropped file may weigh.
@@ -30,21 +30,30 @@ struct VerifyPage {
     document: String,
     /// Dotted paths of the document's visible fields, for the hide form.
     fields: Vec<String>,
+    /// The fields just hidden, when the page shows the result of hiding.
+    hidden: Vec<String>,
+    /// The document with those fields hidden, as a `data:` link to save it.
+    download: Option<String>,
 }
 
-/// `GET /verify`
-pub async fn form(State(_state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
-    Ok(render(
-        axum::http::StatusCode::OK,
-        &VerifyPage {
-            page: ctx.chrome("title.verify", "verify"),
+impl VerifyPage {
+    fn empty(page: Chrome) -> VerifyPage {
+        VerifyPage {
+            page,
             record: None,
             result: None,
             error: None,
             document: String::new(),
             fields: vec![],
-        },
-    ))
+            hidden: vec![],
+            download: None,
+        }
+    }
+}
+
+/// `GET /verify`
+pub async fn form(State(_state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    Ok(render(axum::http::StatusCode::OK, &VerifyPage::empty(ctx.chrome("title.verify", "verify"))))
 }
 
 /// `GET /verify/{fingerprint}`: what the registry says of one document.
@@ -59,14 +68,7 @@ pub async fn record(
     }
     Ok(render(
         axum::http::StatusCode::OK,
-        &VerifyPage {
-            page: ctx.chrome("title.verify", "verify"),
-            record,
-            result: None,
-            error: None,
-            document: String::new(),
-            fields: vec![],
-        },
+        &VerifyPage { record, ..VerifyPage::empty(ctx.chrome("title.verify", "verify")) },
     ))
 }
 
@@ -135,8 +137,7 @@ fn visible_fields(doc: &serde_json::Value) -> Vec<String> {
 pub async fn check(State(state): State<AppState>, ctx: Ctx, multipart: Multipart) -> Result<Response, PageError> {
     let page = ctx.chrome_at("title.verify", "verify", "/verify");
     let dropped = read_dropped(multipart).await?;
-    let mut view =
-        VerifyPage { page, record: None, result: None, error: None, document: String::new(), fields: vec![] };
+    let mut view = VerifyPage::empty(page);
     let Some(bytes) = dropped.document else {
         view.error = Some("Choose the document file (or paste it) before checking.".into());
         return Ok(render(axum::http::StatusCode::OK, &view));
@@ -162,22 +163,40 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, multipart: Multipart
     Ok(render(axum::http::StatusCode::OK, &view))
 }
 
-/// `POST /verify/hide`: the holder hides fields and downloads the result; nothing is stored.
-pub async fn hide(State(_state): State<AppState>, ctx: Ctx, multipart: Multipart) -> Result<Response, PageError> {
+/// `POST /verify/hide`: the holder hides fields; the page shows that the result still
+/// verifies and offers it for download. Nothing is stored.
+pub async fn hide(State(state): State<AppState>, ctx: Ctx, multipart: Multipart) -> Result<Response, PageError> {
+    let page = ctx.chrome_at("title.verify", "verify", "/verify");
     let dropped = read_dropped(multipart).await?;
-    let bytes = dropped.document.ok_or_else(|| ApiError::BadRequest("choose the document to hide fields of".into()))?;
-    let doc = tradewind_attestation::json::parse_strict(&bytes, Default::default())
-        .map_err(|e| ApiError::BadRequest(format!("the file cannot be read as a document: {e}")))?;
+    let mut view = VerifyPage::empty(page);
+    let Some(bytes) = dropped.document else {
+        view.error = Some("Choose the document to hide fields of.".into());
+        return Ok(render(axum::http::StatusCode::OK, &view));
+    };
     let fields: Vec<String> =
         dropped.fields.split(['\n', ',']).map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
-    let _ = &ctx;
-    let hidden = verifiable::hide_fields(&doc, &fields)?;
-    let body = serde_json::to_vec_pretty(&hidden).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut res = body.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    res.headers_mut()
-        .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"document-shared.tt\""));
-    Ok(res)
+    let hidden = tradewind_attestation::json::parse_strict(&bytes, Default::default())
+        .map_err(|e| ApiError::BadRequest(format!("the file cannot be read as a document: {e}")))
+        .and_then(|doc| verifiable::hide_fields(&doc, &fields));
+    match hidden {
+        Ok(doc) => {
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let result = verifiable::verify_value(&state, &doc, dropped.integrity_only).await?;
+            if let Some(fp) = &result.fingerprint {
+                view.record = state.store.verifiable_document(fp).await?;
+            }
+            view.fields = visible_fields(&doc);
+            view.download = Some(format!(
+                "data:application/json;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+            ));
+            view.document = text;
+            view.hidden = fields;
+            view.result = Some(result);
+        }
+        Err(e) => view.error = Some(e.to_string()),
+    }
+    Ok(render(axum::http::StatusCode::OK, &view))
 }
 
 /// `POST /orders/{id}/documents/verifiable`
