@@ -18,6 +18,7 @@ mod orders;
 mod organizations;
 pub mod reference;
 mod retail;
+mod title;
 mod users;
 mod webhooks;
 
@@ -30,6 +31,7 @@ pub use model::*;
 pub use orders::*;
 pub use organizations::OrganizationFilter;
 pub use retail::*;
+pub use title::*;
 pub use webhooks::*;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

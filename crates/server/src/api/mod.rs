@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod payments;
 pub mod reference;
 pub mod retail;
+pub mod title;
 pub mod webhooks;
 
 use crate::AppState;
@@ -46,6 +47,7 @@ use utoipa_axum::routes;
         (name = "logistics", description = "Carriers and SCACs, rate cards, freight quotes, shipments, DCSA tracking events, signed carrier webhooks, proof of delivery"),
         (name = "documents", description = "Trade documents generated from an order: the commercial invoice as UBL 2.1 (EN 16931, Peppol BIS Billing 3.0), immutable versions by SHA-256"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
+        (name = "transferable-records", description = "Transferable records (e-B/L, warehouse receipt, promissory note): one holder at a time, a signed chain of title, transfer, endorsement, surrender"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
 )]
@@ -185,6 +187,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logistics::post_events))
         .routes(routes!(logistics::proof_of_delivery))
         .routes(routes!(logistics::carrier_webhook))
+        .routes(routes!(title::create, title::list))
+        .routes(routes!(title::get))
+        .routes(routes!(title::action))
+        .routes(routes!(title::verification))
+        .routes(routes!(title::reassign))
 }
 
 /// `/readyz`: ready when the database answers.
