@@ -20,6 +20,7 @@ mod orders;
 mod page;
 mod payouts;
 mod store;
+mod title;
 
 use crate::AppState;
 use axum::Router;
@@ -76,6 +77,9 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/dispute/evidence", post(orders::dispute_evidence))
         .route("/orders/{id}/dispute/withdraw", post(orders::withdraw_dispute))
         .route("/orders/{id}/release", post(orders::release))
+        .route("/records", get(title::list).post(title::issue))
+        .route("/records/{id}", get(title::show))
+        .route("/records/{id}/{action}", post(title::act))
         .route("/notifications", get(marketplace::notifications))
         .route("/inquiries", get(inquiries::list).post(inquiries::ask))
         .route("/inquiries/{id}", get(inquiries::show))
