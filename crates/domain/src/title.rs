@@ -161,7 +161,9 @@ impl TitleAction {
 /// Why an action is refused. Every message says what the actor can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TitleError {
-    #[error("unknown kind of transferable record '{0}': use electronic_bill_of_lading, warehouse_receipt or promissory_note")]
+    #[error(
+        "unknown kind of transferable record '{0}': use electronic_bill_of_lading, warehouse_receipt or promissory_note"
+    )]
     UnknownKind(String),
     #[error("only the current holder can {0}, and you do not hold this record")]
     NotHolder(&'static str),
@@ -531,7 +533,9 @@ mod tests {
         let reject = TitleAction::RejectSurrender { reason: "signature block missing".into() };
         assert_eq!(issued().apply(&co(CARRIER), &reject), Err(TitleError::NoSurrender));
         let p = issued().apply(&co(SHIPPER), &TitleAction::Surrender)?;
-        for a in [transfer(BANK), nominate(BANK), TitleAction::Endorse, TitleAction::Surrender, TitleAction::ReturnToIssuer] {
+        for a in
+            [transfer(BANK), nominate(BANK), TitleAction::Endorse, TitleAction::Surrender, TitleAction::ReturnToIssuer]
+        {
             assert_eq!(p.apply(&co(CARRIER), &a), Err(TitleError::SurrenderPending), "{a:?}");
         }
         assert_eq!(
@@ -661,8 +665,11 @@ mod tests {
                 Just(TitleAction::Surrender),
                 Just(TitleAction::AcceptSurrender),
                 Just(TitleAction::RejectSurrender { reason: "wrong party".into() }),
-                (company(), proptest::option::of(company()))
-                    .prop_map(|(holder, beneficiary)| TitleAction::Reassign { holder, beneficiary, reason: "lost key".into() }),
+                (company(), proptest::option::of(company())).prop_map(|(holder, beneficiary)| TitleAction::Reassign {
+                    holder,
+                    beneficiary,
+                    reason: "lost key".into()
+                }),
             ]
         }
 

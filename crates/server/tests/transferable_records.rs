@@ -50,7 +50,8 @@ async fn demo() -> Demo {
         StatusCode::CREATED,
     )
     .await;
-    let (shipper_org, consignee_org, carrier_org) = (org_of(&shipper).await, org_of(&consignee).await, org_of(&carrier).await);
+    let (shipper_org, consignee_org, carrier_org) =
+        (org_of(&shipper).await, org_of(&consignee).await, org_of(&carrier).await);
     Demo { app, shipper, shipper_org, consignee, consignee_org, carrier, carrier_org, bank, bank_org, order }
 }
 
@@ -83,7 +84,10 @@ async fn an_ebl_moves_from_carrier_to_shipper_to_bank_to_consignee_and_is_surren
     assert!(p["detail"].as_str().unwrap_or("").contains("carrier"), "{p}");
     let r = issue_ebl(&d).await;
     let id = r["id"].as_str().expect("id").to_string();
-    assert_eq!((r["holder"].as_str(), r["beneficiary"].as_str()), (Some(d.shipper_org.as_str()), Some(d.shipper_org.as_str())));
+    assert_eq!(
+        (r["holder"].as_str(), r["beneficiary"].as_str()),
+        (Some(d.shipper_org.as_str()), Some(d.shipper_org.as_str()))
+    );
     assert_eq!(r["issuer"], json!(d.carrier_org));
     assert_eq!(version(&r), 1);
     // One e-B/L per bill of lading.
@@ -98,7 +102,10 @@ async fn an_ebl_moves_from_carrier_to_shipper_to_bank_to_consignee_and_is_surren
     let r = act(&d.shipper, &id, "nominate", json!({"expected_version": 1, "nominee": d.bank_org})).await;
     let r = act(&d.shipper, &id, "endorse", json!({"expected_version": version(&r)})).await;
     let r = act(&d.shipper, &id, "transfer", json!({"expected_version": version(&r), "to": d.bank_org})).await;
-    assert_eq!((r["holder"].as_str(), r["beneficiary"].as_str()), (Some(d.bank_org.as_str()), Some(d.bank_org.as_str())));
+    assert_eq!(
+        (r["holder"].as_str(), r["beneficiary"].as_str()),
+        (Some(d.bank_org.as_str()), Some(d.bank_org.as_str()))
+    );
     // The bank passes it to the consignee.
     let r = act(&d.bank, &id, "nominate", json!({"expected_version": version(&r), "nominee": d.consignee_org})).await;
     let r = act(&d.bank, &id, "endorse", json!({"expected_version": version(&r)})).await;
@@ -108,13 +115,21 @@ async fn an_ebl_moves_from_carrier_to_shipper_to_bank_to_consignee_and_is_surren
     assert_eq!(r["status"], "surrender_pending");
     assert_eq!(r["holder"], json!(d.carrier_org));
     let p = assert_problem(
-        d.carrier.post(&format!("{BASE}/{id}/reject-surrender"), &json!({"expected_version": version(&r), "reason": " "})).await,
+        d.carrier
+            .post(&format!("{BASE}/{id}/reject-surrender"), &json!({"expected_version": version(&r), "reason": " "}))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         Some("reason"),
     )
     .await;
     assert!(p["detail"].as_str().is_some());
-    let r = act(&d.carrier, &id, "reject-surrender", json!({"expected_version": version(&r), "reason": "the customs release is missing"})).await;
+    let r = act(
+        &d.carrier,
+        &id,
+        "reject-surrender",
+        json!({"expected_version": version(&r), "reason": "the customs release is missing"}),
+    )
+    .await;
     assert_eq!((r["status"].as_str(), r["holder"].as_str()), (Some("active"), Some(d.consignee_org.as_str())));
     let r = act(&d.consignee, &id, "surrender", json!({"expected_version": version(&r)})).await;
     let r = act(&d.carrier, &id, "accept-surrender", json!({"expected_version": version(&r)})).await;
@@ -135,8 +150,19 @@ async fn an_ebl_moves_from_carrier_to_shipper_to_bank_to_consignee_and_is_surren
     let actions: Vec<&str> = chain.iter().filter_map(|s| s["action"].as_str()).collect();
     assert_eq!(
         actions,
-        ["issue", "nominate", "endorse", "transfer_holdership", "nominate", "endorse", "transfer_holdership", "surrender",
-            "reject_surrender", "surrender", "accept_surrender"]
+        [
+            "issue",
+            "nominate",
+            "endorse",
+            "transfer_holdership",
+            "nominate",
+            "endorse",
+            "transfer_holdership",
+            "surrender",
+            "reject_surrender",
+            "surrender",
+            "accept_surrender"
+        ]
     );
     assert!(chain.iter().all(|s| s["signature"].as_str().is_some_and(|s| s.len() == 128)));
     assert_eq!(full["up_to_exit"], false);
@@ -174,11 +200,14 @@ async fn a_replayed_transfer_is_refused_and_changes_nothing() {
     let transfer = json!({"expected_version": 1, "to": d.bank_org});
     act(&d.shipper, &id, "transfer", transfer.clone()).await;
     let steps = count(&d.app.store, "title_steps").await;
-    let p = assert_problem(d.shipper.post(&format!("{BASE}/{id}/transfer"), &transfer).await, StatusCode::CONFLICT, None).await;
+    let p =
+        assert_problem(d.shipper.post(&format!("{BASE}/{id}/transfer"), &transfer).await, StatusCode::CONFLICT, None)
+            .await;
     assert_eq!(p["detail"], "you no longer hold this record");
     // With the fresh version it is still not the shipper's to move.
     let again = json!({"expected_version": 2, "to": d.consignee_org});
-    let p = assert_problem(d.shipper.post(&format!("{BASE}/{id}/transfer"), &again).await, StatusCode::CONFLICT, None).await;
+    let p = assert_problem(d.shipper.post(&format!("{BASE}/{id}/transfer"), &again).await, StatusCode::CONFLICT, None)
+        .await;
     assert!(p["detail"].as_str().unwrap_or("").contains("do not hold this record"), "{p}");
     assert_eq!(count(&d.app.store, "title_steps").await, steps);
     let now = json_of(d.bank.get(&format!("{BASE}/{id}")).await, StatusCode::OK).await;
@@ -190,8 +219,12 @@ async fn a_replayed_transfer_is_refused_and_changes_nothing() {
         Some("to"),
     )
     .await;
-    assert_problem(d.bank.post(&format!("{BASE}/{id}/steal"), &json!({"expected_version": 2})).await, StatusCode::NOT_FOUND, None)
-        .await;
+    assert_problem(
+        d.bank.post(&format!("{BASE}/{id}/steal"), &json!({"expected_version": 2})).await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -232,7 +265,8 @@ async fn outsiders_get_404_and_the_operator_reassigns_with_an_audited_reason() {
     assert_eq!(json_of(d.bank.get(BASE).await, StatusCode::OK).await["items"], json!([]));
     // Companies cannot use the operator's door.
     let reassign = format!("/api/v1/operator/transferable-records/{id}/reassign");
-    let body = json!({"expected_version": 1, "holder": d.bank_org, "reason": "the shipper lost its key; court order 17/2026"});
+    let body =
+        json!({"expected_version": 1, "holder": d.bank_org, "reason": "the shipper lost its key; court order 17/2026"});
     assert_problem(d.shipper.post(&reassign, &body).await, StatusCode::NOT_FOUND, None).await;
     let op = d.app.operator().await;
     assert_problem(
@@ -242,7 +276,10 @@ async fn outsiders_get_404_and_the_operator_reassigns_with_an_audited_reason() {
     )
     .await;
     let r = json_of(op.post(&reassign, &body).await, StatusCode::OK).await;
-    assert_eq!((r["holder"].as_str(), r["beneficiary"].as_str()), (Some(d.bank_org.as_str()), Some(d.shipper_org.as_str())));
+    assert_eq!(
+        (r["holder"].as_str(), r["beneficiary"].as_str()),
+        (Some(d.bank_org.as_str()), Some(d.shipper_org.as_str()))
+    );
     let full = json_of(d.bank.get(&format!("{BASE}/{id}")).await, StatusCode::OK).await;
     let last = &full["chain"][1];
     assert_eq!((last["action"].as_str(), last["actor_org"].as_str()), (Some("reassign"), None));

@@ -394,12 +394,13 @@ impl TitleRegistry for Store {
         let record = record_from_row(&row)?;
         let actor_org = match who {
             TitleActor::Company(org) => {
-                let held_before = sqlx::query("SELECT 1 AS one FROM title_steps WHERE record_id = $1 AND to_holder = $2")
-                    .bind(id)
-                    .bind(org)
-                    .fetch_optional(&mut *tx.tx)
-                    .await?
-                    .is_some();
+                let held_before =
+                    sqlx::query("SELECT 1 AS one FROM title_steps WHERE record_id = $1 AND to_holder = $2")
+                        .bind(id)
+                        .bind(org)
+                        .fetch_optional(&mut *tx.tx)
+                        .await?
+                        .is_some();
                 let s = &record.state;
                 if !(held_before || *org == s.issuer || *org == s.holder || *org == s.beneficiary) {
                     return Err(StoreError::NotFound);

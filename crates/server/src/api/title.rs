@@ -94,10 +94,16 @@ fn text_field(value: Option<&str>, field: &'static str, max: usize) -> Result<St
 }
 
 /// Issues a record (shared by the API and the pages).
-pub(crate) async fn issue(state: &AppState, user: &CurrentUser, body: &IssueIn) -> Result<TransferableRecord, ApiError> {
+pub(crate) async fn issue(
+    state: &AppState,
+    user: &CurrentUser,
+    body: &IssueIn,
+) -> Result<TransferableRecord, ApiError> {
     let org = user.organization_id()?.to_string();
-    let kind: RecordKind =
-        body.kind.parse().map_err(|e: tradewind_domain::title::TitleError| ApiError::field("kind", "unknown", e.to_string()))?;
+    let kind: RecordKind = body
+        .kind
+        .parse()
+        .map_err(|e: tradewind_domain::title::TitleError| ApiError::field("kind", "unknown", e.to_string()))?;
     let me = state.store.get_organization(&org).await?;
     if me.verification != VerificationStatus::Verified {
         return Err(ApiError::Refused("only a verified company may issue a transferable record".into()));
@@ -107,9 +113,7 @@ pub(crate) async fn issue(state: &AppState, user: &CurrentUser, body: &IssueIn) 
             let order_id = text_field(body.order_id.as_deref(), "order_id", 100)?;
             let (order, role) = state.store.document_role(&org, &order_id).await?;
             if role != DocumentRole::Carrier {
-                return Err(ApiError::Refused(
-                    "the order's carrier issues its electronic bill of lading".into(),
-                ));
+                return Err(ApiError::Refused("the order's carrier issues its electronic bill of lading".into()));
             }
             let bl = state.store.latest_document(&org, &order_id, "bill_of_lading").await?.ok_or_else(|| {
                 ApiError::Refused(
@@ -120,7 +124,10 @@ pub(crate) async fn issue(state: &AppState, user: &CurrentUser, body: &IssueIn) 
             NewTransferableRecord {
                 kind,
                 number: bl.number.clone(),
-                description: format!("Electronic bill of lading {} (version {}) for order {}", bl.number, bl.version, order_id),
+                description: format!(
+                    "Electronic bill of lading {} (version {}) for order {}",
+                    bl.number, bl.version, order_id
+                ),
                 issuer: org.clone(),
                 holder: shipper.clone(),
                 beneficiary: shipper,
@@ -252,7 +259,9 @@ pub(crate) async fn parse_action(state: &AppState, action: &str, body: &ActionIn
         "return" => TitleAction::ReturnToIssuer,
         "surrender" => TitleAction::Surrender,
         "accept-surrender" => TitleAction::AcceptSurrender,
-        "reject-surrender" => TitleAction::RejectSurrender { reason: text_field(body.reason.as_deref(), "reason", 1000)? },
+        "reject-surrender" => {
+            TitleAction::RejectSurrender { reason: text_field(body.reason.as_deref(), "reason", 1000)? }
+        }
         _ => return Err(ApiError::NotFound),
     })
 }
@@ -346,8 +355,7 @@ async fn check_signature(state: &AppState, st: &StoredTitleStep) -> Result<Optio
 
 pub(crate) async fn verify_chain(state: &AppState, record: &RecordOut) -> Result<ChainVerification, ApiError> {
     let chain = &record.view.chain;
-    let link_fault =
-        verify_links(chain.iter().map(|s| (&s.step, s.hash.as_str()))).err().map(|f| f.to_string());
+    let link_fault = verify_links(chain.iter().map(|s| (&s.step, s.hash.as_str()))).err().map(|f| f.to_string());
     let mut steps = Vec::with_capacity(chain.len());
     for st in chain {
         let problem = check_signature(state, st).await?;
