@@ -6,6 +6,8 @@
 
 mod api;
 mod print;
+#[path = "client_title.rs"]
+mod title;
 
 use anyhow::{Result, anyhow, bail};
 use api::{Api, Call};
@@ -63,6 +65,11 @@ enum ClientCommand {
     },
     /// Operator: the ledger's escrow fundings against the payment provider's statement.
     Reconciliation,
+    /// Transferable records: e-B/L, warehouse receipts, promissory notes.
+    Record {
+        #[command(subcommand)]
+        command: title::RecordCommand,
+    },
     /// An order's trade documents.
     Doc {
         #[command(subcommand)]
@@ -246,6 +253,7 @@ pub async fn run(args: ClientArgs) -> Result<()> {
         }
         ClientCommand::BankAccount { command } => bank_account(&api, &out, command).await,
         ClientCommand::Payouts { command } => payouts(&api, &out, command).await,
+        ClientCommand::Record { command } => title::run(&api, &out, command).await,
         ClientCommand::Reconciliation => {
             let r = api.get("/api/v1/operator/reconciliation").await?;
             out.show(&r, reconciliation_text)
