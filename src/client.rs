@@ -8,6 +8,8 @@ mod api;
 #[path = "client_exchange.rs"]
 mod exchange;
 mod print;
+#[path = "client_title.rs"]
+mod title;
 
 use anyhow::{Result, anyhow, bail};
 use api::{Api, Call};
@@ -69,6 +71,11 @@ enum ClientCommand {
     Exchange {
         #[command(subcommand)]
         command: exchange::ExchangeCommand,
+    },
+    /// Transferable records: e-B/L, warehouse receipts, promissory notes.
+    Record {
+        #[command(subcommand)]
+        command: title::RecordCommand,
     },
     /// An order's trade documents.
     Doc {
@@ -253,6 +260,7 @@ pub async fn run(args: ClientArgs) -> Result<()> {
         }
         ClientCommand::BankAccount { command } => bank_account(&api, &out, command).await,
         ClientCommand::Payouts { command } => payouts(&api, &out, command).await,
+        ClientCommand::Record { command } => title::run(&api, &out, command).await,
         ClientCommand::Reconciliation => {
             let r = api.get("/api/v1/operator/reconciliation").await?;
             out.show(&r, reconciliation_text)

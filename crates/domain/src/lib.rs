@@ -5,7 +5,8 @@
 //! organisations and the roles they play in trade ([`organization`]), and the hash-chained
 //! audit trail ([`audit`]), the marketplace's listings, leads, quotes and explained matching
 //! ([`marketplace`]), the readiness assessment ([`assessment`]), and the deal's orders,
-//! double-entry escrow ledger and ISO 20022 payout files ([`deal`]). Every other crate depends
+//! double-entry escrow ledger and ISO 20022 payout files ([`deal`]), and transferable records
+//! with their chain of title ([`title`]). Every other crate depends
 //! on this one; it depends on none of them.
 
 pub mod assessment;
@@ -22,6 +23,7 @@ pub mod money;
 pub mod organization;
 pub mod reference;
 pub mod retail;
+pub mod title;
 pub mod validation;
 pub mod webhook;
 

@@ -20,6 +20,7 @@ mod orders;
 mod organizations;
 pub mod reference;
 mod retail;
+mod title;
 mod users;
 mod webhooks;
 
@@ -34,6 +35,7 @@ pub use model::*;
 pub use orders::*;
 pub use organizations::OrganizationFilter;
 pub use retail::*;
+pub use title::*;
 pub use webhooks::*;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -17,6 +17,7 @@ pub mod payments;
 pub mod reference;
 pub mod retail;
 pub mod verifiable;
+pub mod title;
 pub mod webhooks;
 
 use crate::AppState;
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
         (name = "verifiable", description = "Verifiable documents: OpenAttestation v2 and W3C verifiable credentials signed with the company's key, the public verifier, revocation, selective disclosure, DID documents"),
         (name = "exchange", description = "Document exchange between parties: send issued documents to a company or authority, inbox and outbox, accept or reject per document, revocable access grants"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
+        (name = "transferable-records", description = "Transferable records (e-B/L, warehouse receipt, promissory note): one holder at a time, a signed chain of title, transfer, endorsement, surrender"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
 )]
@@ -209,6 +211,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logistics::post_events))
         .routes(routes!(logistics::proof_of_delivery))
         .routes(routes!(logistics::carrier_webhook))
+        .routes(routes!(title::create, title::list))
+        .routes(routes!(title::get))
+        .routes(routes!(title::action))
+        .routes(routes!(title::verification))
+        .routes(routes!(title::reassign))
 }
 
 /// `/readyz`: ready when the database answers.

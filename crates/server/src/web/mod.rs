@@ -22,6 +22,7 @@ mod page;
 mod payouts;
 mod store;
 mod verify;
+mod title;
 
 use crate::AppState;
 use axum::Router;
@@ -85,6 +86,9 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/dispute/evidence", post(orders::dispute_evidence))
         .route("/orders/{id}/dispute/withdraw", post(orders::withdraw_dispute))
         .route("/orders/{id}/release", post(orders::release))
+        .route("/records", get(title::list).post(title::issue))
+        .route("/records/{id}", get(title::show))
+        .route("/records/{id}/{action}", post(title::act))
         .route("/notifications", get(marketplace::notifications))
         .route("/verify", get(verify::form).post(verify::check))
         .route("/verify/hide", post(verify::hide))
