@@ -141,6 +141,30 @@ pub fn verify_credential(vc: &Value, public_key: &[u8; 32]) -> Result<(), VcErro
     verify_ed25519(public_key, &data, &signature).map_err(|_| VcError::BadSignature)
 }
 
+/// The credential's fingerprint in a registry: SHA-256 (hex) of the JCS form of the
+/// credential without its proof, so that it is the same before and after signing.
+pub fn fingerprint(vc: &Value) -> Result<String, VcError> {
+    let mut credential = vc.as_object().ok_or(VcError::NotAnObject)?.clone();
+    credential.remove("proof");
+    Ok(hex::encode(jcs_hash(&Value::Object(credential))?))
+}
+
+/// The Ed25519 key a DID document lists as `verification_method` (a `Multikey` or
+/// `Ed25519VerificationKey2020` with `publicKeyMultibase`).
+pub fn public_key_in_did_document(did_document: &Value, verification_method: &str) -> Option<[u8; 32]> {
+    let methods = did_document.get("verificationMethod")?.as_array()?;
+    let method = methods.iter().find(|m| m.get("id").and_then(Value::as_str) == Some(verification_method))?;
+    let multibase = method.get("publicKeyMultibase")?.as_str()?;
+    crate::keys::ed25519_from_multibase(multibase).ok()
+}
+
+/// The key inside a `did:key:z6Mk…` verification method, which needs no lookup.
+pub fn public_key_of_did_key(verification_method: &str) -> Option<[u8; 32]> {
+    let rest = verification_method.strip_prefix("did:key:")?;
+    let multibase = rest.split('#').next()?;
+    crate::keys::ed25519_from_multibase(multibase).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,28 +216,4 @@ mod tests {
         let again: Value = serde_json::from_str(&text).map_err(|e| VcError::Canonicalisation(e.to_string()))?;
         verify_credential(&again, &keys.ed25519_public())
     }
-}
-
-/// The credential's fingerprint in a registry: SHA-256 (hex) of the JCS form of the
-/// credential without its proof, so that it is the same before and after signing.
-pub fn fingerprint(vc: &Value) -> Result<String, VcError> {
-    let mut credential = vc.as_object().ok_or(VcError::NotAnObject)?.clone();
-    credential.remove("proof");
-    Ok(hex::encode(jcs_hash(&Value::Object(credential))?))
-}
-
-/// The Ed25519 key a DID document lists as `verification_method` (a `Multikey` or
-/// `Ed25519VerificationKey2020` with `publicKeyMultibase`).
-pub fn public_key_in_did_document(did_document: &Value, verification_method: &str) -> Option<[u8; 32]> {
-    let methods = did_document.get("verificationMethod")?.as_array()?;
-    let method = methods.iter().find(|m| m.get("id").and_then(Value::as_str) == Some(verification_method))?;
-    let multibase = method.get("publicKeyMultibase")?.as_str()?;
-    crate::keys::ed25519_from_multibase(multibase).ok()
-}
-
-/// The key inside a `did:key:z6Mk…` verification method, which needs no lookup.
-pub fn public_key_of_did_key(verification_method: &str) -> Option<[u8; 32]> {
-    let rest = verification_method.strip_prefix("did:key:")?;
-    let multibase = rest.split('#').next()?;
-    crate::keys::ed25519_from_multibase(multibase).ok()
 }

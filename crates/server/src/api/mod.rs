@@ -16,8 +16,8 @@ pub mod organizations;
 pub mod payments;
 pub mod reference;
 pub mod retail;
-pub mod verifiable;
 pub mod title;
+pub mod verifiable;
 pub mod webhooks;
 
 use crate::AppState;

@@ -14,8 +14,8 @@ use tradewind_attestation::keys::{CompanyKeys, ed25519_from_multibase, verify_ed
 use tradewind_domain::organization::VerificationStatus;
 use tradewind_domain::title::{RecordKind, TitleAction, TitleActor, verify_links};
 use tradewind_store::{
-    DocumentRole, NewTransferableRecord, RecordView, StepSigner, StoredCompanyKeys, StoredTitleStep, TitleRegistry,
-    TitleViewer, TransferableRecord,
+    DocumentRole, NewTransferableRecord, RecordView, StepSigner, StoredTitleStep, TitleRegistry, TitleViewer,
+    TransferableRecord,
 };
 
 /// Signs steps with a company's Ed25519 key.
@@ -32,21 +32,7 @@ impl StepSigner for CompanySigner {
 
 /// The company's signing keys, created on first use.
 pub(crate) async fn signer_for(state: &AppState, org: &str) -> Result<CompanySigner, ApiError> {
-    let stored = state
-        .store
-        .company_keys_or_create(org, || {
-            let k = CompanyKeys::generate();
-            StoredCompanyKeys {
-                ed25519_secret: k.ed25519_secret_hex(),
-                secp256k1_secret: k.secp256k1_secret_hex(),
-                ed25519_public: k.ed25519_public_multibase(),
-                ethereum_address: k.ethereum_address(),
-            }
-        })
-        .await?;
-    CompanyKeys::from_secret_hex(&stored.ed25519_secret, &stored.secp256k1_secret)
-        .map(CompanySigner)
-        .map_err(|e| ApiError::Internal(format!("company keys of {org}: {e}")))
+    crate::api::verifiable::company_keys(state, org).await.map(CompanySigner)
 }
 
 /// A verified company named as a party, or a field error saying why it cannot be.

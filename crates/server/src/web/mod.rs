@@ -21,8 +21,8 @@ mod orders;
 mod page;
 mod payouts;
 mod store;
-mod verify;
 mod title;
+mod verify;
 
 use crate::AppState;
 use axum::Router;
