@@ -9,6 +9,7 @@ use super::hash::{escape_into, hex32, js_number_into, keccak256, write_hex};
 use super::leaves::digest_sorted;
 use super::merkle::MerkleTree;
 use super::{OA_V2_VERSION, OaError};
+use crate::keys::CompanyKeys;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use serde_json::{Map, Value};
@@ -204,11 +205,38 @@ fn in_chunks<T: Sync, R: Send>(
     Ok(out)
 }
 
-/// Wraps one batch into OpenAttestation v2 documents as JSON text (the form they are
-/// stored and sent in), in input order, under one Merkle root.
-pub fn wrap_documents_json(raw: &[Value], options: WrapOptions) -> Result<Vec<String>, OaError> {
+/// One wrapped batch as JSON text (the form documents are stored and sent in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedBatch {
+    /// The batch's merkle root (lower-case hex), what the issuer signs.
+    pub merkle_root: String,
+    /// The wrapped documents, in input order.
+    pub documents: Vec<String>,
+}
+
+impl WrappedBatch {
+    /// Adds one DID signature of the merkle root to every document (one signing for the
+    /// whole batch), as [`super::sign_did_at`] does for one document.
+    pub fn sign_did(&mut self, keys: &CompanyKeys, verification_method: &str, created: &str) -> Result<(), OaError> {
+        let Some(root) = self.documents.first().map(|_| &self.merkle_root) else { return Ok(()) };
+        let entry = super::did::proof_entry_for_root(root, keys, verification_method, created)?;
+        let insert = format!(",\"proof\":[{entry}]}}");
+        for doc in &mut self.documents {
+            // Each text ends with the signature block's closing braces and has no proof yet.
+            if doc.ends_with('}') {
+                doc.pop();
+                doc.push_str(&insert);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Wraps one batch into OpenAttestation v2 documents as JSON text, in input order, under
+/// one Merkle root.
+pub fn wrap_documents_json(raw: &[Value], options: WrapOptions) -> Result<WrappedBatch, OaError> {
     if raw.is_empty() {
-        return Ok(Vec::new());
+        return Ok(WrappedBatch { merkle_root: String::new(), documents: Vec::new() });
     }
     let threads = options.thread_count(raw.len());
     let salted = in_chunks(raw, threads, |first, part| {
@@ -225,7 +253,7 @@ pub fn wrap_documents_json(raw: &[Value], options: WrapOptions) -> Result<Vec<St
     })?;
     let tree = MerkleTree::new(salted.iter().map(|s| s.target).collect());
     let root = hex32(&tree.root());
-    in_chunks(&salted, threads, |_, part| {
+    let documents = in_chunks(&salted, threads, |_, part| {
         let mut text = Vec::new();
         Ok(part
             .iter()
@@ -254,7 +282,8 @@ pub fn wrap_documents_json(raw: &[Value], options: WrapOptions) -> Result<Vec<St
                 String::from_utf8_lossy(&text).into_owned()
             })
             .collect())
-    })
+    })?;
+    Ok(WrappedBatch { merkle_root: root, documents })
 }
 
 /// Wraps one batch (one Merkle root) using every core.
@@ -264,6 +293,6 @@ pub fn wrap_documents(raw: &[Value]) -> Result<Vec<Value>, OaError> {
 
 /// Wraps one batch with the given options.
 pub fn wrap_documents_with(raw: &[Value], options: WrapOptions) -> Result<Vec<Value>, OaError> {
-    let texts = wrap_documents_json(raw, options)?;
-    texts.iter().map(|t| serde_json::from_str(t).map_err(|e| OaError::Internal(e.to_string()))).collect()
+    let batch = wrap_documents_json(raw, options)?;
+    batch.documents.iter().map(|t| serde_json::from_str(t).map_err(|e| OaError::Internal(e.to_string()))).collect()
 }
