@@ -420,3 +420,19 @@ fn verifying_from_text_answers_as_verifying_the_parsed_document() -> TestResult 
     assert!(!report.intact && report.reason.contains("appears twice"), "{}", report.reason);
     Ok(())
 }
+
+#[test]
+fn wrapping_from_an_iterator_keeps_the_order_and_one_root() -> TestResult {
+    for threads in [1, 2] {
+        let batch = oa::wrap_documents_from((0..300).map(invoice), 300, WrapOptions { threads })?;
+        assert_eq!(batch.documents.len(), 300);
+        for (i, text) in batch.documents.iter().enumerate() {
+            let doc: Value = serde_json::from_str(text)?;
+            assert_eq!(as_js(&oa::unsalt(&doc["data"])), as_js(&invoice(i)));
+            assert_eq!(oa::merkle_root(&doc)?, batch.merkle_root);
+            assert!(oa::verify_integrity_json(text.as_bytes(), None).intact);
+        }
+    }
+    assert!(oa::wrap_documents_from(std::iter::empty(), 0, WrapOptions::default())?.documents.is_empty());
+    Ok(())
+}

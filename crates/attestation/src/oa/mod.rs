@@ -25,7 +25,9 @@ pub use did::{
 pub use hash::keccak256;
 pub use obfuscate::obfuscate;
 pub use stream::verify_integrity_json;
-pub use wrap::{WrapOptions, WrappedBatch, wrap_documents, wrap_documents_json, wrap_documents_with};
+pub use wrap::{
+    WrapOptions, WrappedBatch, wrap_documents, wrap_documents_from, wrap_documents_json, wrap_documents_with,
+};
 
 use hash::{HashFormat, hex32, parse_hash};
 use leaves::{LeafWalker, digest};
