@@ -2,6 +2,7 @@
 //! tasks (`audit verify`, `import hs`, `import locode`, `operator create`), and scores a
 //! paperless-trade assessment from a file (`assess`) without a database or a server.
 
+mod bench_attest;
 mod bench_documents;
 mod bench_matching;
 mod bench_orders;
@@ -139,6 +140,26 @@ enum BenchCommand {
     /// Invoices per second as UBL, CII and PDF on 1 and 2 threads, and peak memory over a
     /// batch; with --peer-lines, ratios against the peers of the same run.
     Documents(DocumentsBenchArgs),
+    /// OpenAttestation documents wrapped and signed, and verified, per second for batches of
+    /// 1, 1,000 and 100,000 on 1 and 2 threads, with peak memory; with --peer-lines, ratios
+    /// against the official library of the same run.
+    Attest(AttestBenchArgs),
+}
+
+#[derive(Args)]
+struct AttestBenchArgs {
+    /// Batch sizes; each batch has one merkle root and one signature
+    #[arg(long, value_delimiter = ',', default_value = "1,1000,100000")]
+    batches: Vec<usize>,
+    /// Thread counts, one measurement per count
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Documents wrapped one per batch for the batch size 1
+    #[arg(long, default_value_t = 5000)]
+    singles: usize,
+    /// The peers' PEER lines (run.sh's run-*.peers file), to print ratios and targets
+    #[arg(long)]
+    peer_lines: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -518,6 +539,15 @@ async fn main() -> Result<()> {
             };
             bench_documents::run(&options, &mut std::io::stdout().lock()).map(|_| ())
         }
+        Some(Command::Bench { command: BenchCommand::Attest(a) }) => bench_attest::run(
+            &bench_attest::AttestBenchOptions {
+                batches: a.batches,
+                threads: a.threads,
+                singles: a.singles,
+                peer_lines: a.peer_lines,
+            },
+            &mut std::io::stdout().lock(),
+        ),
         Some(Command::Ledger { command: LedgerCommand::Check { json } }) => {
             let store = open_store(&cli.db, &file).await?;
             let report = store.check_ledger().await?;

@@ -385,3 +385,54 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn verifying_from_text_answers_as_verifying_the_parsed_document() -> TestResult {
+    let Some(dir) = oa_dir() else { return Ok(()) };
+    for (file, expect) in manifest(&dir)? {
+        if expect == "raw" {
+            continue;
+        }
+        let text = std::fs::read(dir.join(&file))?;
+        let doc: Value = serde_json::from_slice(&text)?;
+        assert_eq!(oa::verify_integrity_json(&text, None), oa::verify_integrity(&doc, None), "{file}");
+    }
+    let keys = CompanyKeys::generate();
+    let mut batch = oa::wrap_documents_json(
+        &[invoice(1), json!({"e": {}, "l": [], "s": "a\"\\\n\u{1}é", "n": [1.5, -0.0, 1e21]})],
+        WrapOptions { threads: 1 },
+    )?;
+    batch.sign_did(&keys, &format!("did:ethr:{}#controller", keys.ethereum_address()), "2025-01-01T00:00:00Z")?;
+    for text in &batch.documents {
+        let doc: Value = serde_json::from_str(text)?;
+        assert!(oa::verify_integrity_json(text.as_bytes(), None).intact);
+        oa::check_did_signature(
+            &doc,
+            &format!("did:ethr:{}#controller", keys.ethereum_address()),
+            &keys.ethereum_address(),
+        )?;
+        assert_eq!(oa::merkle_root(&doc)?, batch.merkle_root);
+    }
+    // A repeated key is refused, whichever copy would win elsewhere.
+    let text = &batch.documents[0];
+    let repeated = text.replacen("\"data\":{", "\"data\":{\"date\":\"x\",", 1);
+    let report = oa::verify_integrity_json(repeated.as_bytes(), None);
+    assert!(!report.intact && report.reason.contains("appears twice"), "{}", report.reason);
+    Ok(())
+}
+
+#[test]
+fn wrapping_from_an_iterator_keeps_the_order_and_one_root() -> TestResult {
+    for threads in [1, 2] {
+        let batch = oa::wrap_documents_from((0..300).map(invoice), 300, WrapOptions { threads })?;
+        assert_eq!(batch.documents.len(), 300);
+        for (i, text) in batch.documents.iter().enumerate() {
+            let doc: Value = serde_json::from_str(text)?;
+            assert_eq!(as_js(&oa::unsalt(&doc["data"])), as_js(&invoice(i)));
+            assert_eq!(oa::merkle_root(&doc)?, batch.merkle_root);
+            assert!(oa::verify_integrity_json(text.as_bytes(), None).intact);
+        }
+    }
+    assert!(oa::wrap_documents_from(std::iter::empty(), 0, WrapOptions::default())?.documents.is_empty());
+    Ok(())
+}

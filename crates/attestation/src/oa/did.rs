@@ -79,6 +79,18 @@ fn proof_entry(root: &[u8; 32], keys: &CompanyKeys, verification_method: &str, c
     })
 }
 
+/// The proof entry for a batch's merkle root (hex), as JSON text.
+pub(crate) fn proof_entry_for_root(
+    root_hex: &str,
+    keys: &CompanyKeys,
+    verification_method: &str,
+    created: &str,
+) -> Result<String, OaError> {
+    check_method(keys, verification_method)?;
+    let root = parse_hash(root_hex).map_err(|e| OaError::Malformed(e.explain("the merkle root")))?;
+    Ok(proof_entry(&root, keys, verification_method, created).to_string())
+}
+
 fn check_method(keys: &CompanyKeys, verification_method: &str) -> Result<(), OaError> {
     // As the official signer does: a did:ethr key must be the one that signs.
     if let Some(rest) = verification_method.strip_prefix("did:ethr:") {

@@ -14,6 +14,7 @@ mod hash;
 mod leaves;
 mod merkle;
 mod obfuscate;
+mod stream;
 mod wrap;
 
 pub use did::{
@@ -23,12 +24,17 @@ pub use did::{
 };
 pub use hash::keccak256;
 pub use obfuscate::obfuscate;
-pub use wrap::{WrapOptions, wrap_documents, wrap_documents_json, wrap_documents_with};
+pub use stream::verify_integrity_json;
+pub use wrap::{
+    WrapOptions, WrappedBatch, wrap_documents, wrap_documents_from, wrap_documents_json, wrap_documents_with,
+};
 
 use hash::{HashFormat, hex32, parse_hash};
 use leaves::{LeafWalker, digest};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
+
+const PROOF_MISMATCH: &str = "the proof does not lead to the merkle root: this proof belongs to another document or batch, or the merkle root was altered";
 
 /// The `version` a wrapped v2 document carries.
 pub const OA_V2_VERSION: &str = "https://schema.openattestation.com/2.0/schema.json";
@@ -98,6 +104,11 @@ impl IntegrityReport {
 /// The parts of a wrapped document that integrity rests on, checked for shape.
 struct Parts<'a> {
     data: &'a Map<String, Value>,
+    sig: SignatureParts,
+}
+
+/// The signature block (and the hidden leaves), checked for shape.
+struct SignatureParts {
     target: [u8; 32],
     proof: Vec<[u8; 32]>,
     root: [u8; 32],
@@ -128,16 +139,8 @@ fn hash_list(v: &Value, what: &str) -> Result<Vec<[u8; 32]>, OaError> {
         .collect()
 }
 
-fn parts(doc: &Value) -> Result<Parts<'_>, OaError> {
-    let Value::Object(doc) = doc else {
-        return Err(OaError::NotAnObject("the document"));
-    };
-    let data = match doc.get("data") {
-        Some(Value::Object(d)) => d,
-        Some(_) => return Err(OaError::Malformed("the document's `data` block is not an object".into())),
-        None => return Err(OaError::NoData),
-    };
-    let signature = match doc.get("signature") {
+fn signature_parts(signature: Option<&Value>, privacy: Option<&Value>) -> Result<SignatureParts, OaError> {
+    let signature = match signature {
         Some(Value::Object(s)) => s,
         Some(_) => return Err(OaError::Malformed("the document's signature block is not an object".into())),
         None => return Err(OaError::NoSignature),
@@ -150,11 +153,35 @@ fn parts(doc: &Value) -> Result<Parts<'_>, OaError> {
             return Err(OaError::Malformed("the signature block has no proof list: the document is incomplete".into()));
         }
     };
-    let hidden = match doc.get("privacy").and_then(|p| p.get("obfuscatedData")) {
+    let hidden = match privacy.and_then(|p| p.get("obfuscatedData")) {
         Some(list) => hash_list(list, "the list of hidden fields")?,
         None => Vec::new(),
     };
-    Ok(Parts { data, target, proof, root, hidden })
+    Ok(SignatureParts { target, proof, root, hidden })
+}
+
+fn parts(doc: &Value) -> Result<Parts<'_>, OaError> {
+    let Value::Object(doc) = doc else {
+        return Err(OaError::NotAnObject("the document"));
+    };
+    let data = match doc.get("data") {
+        Some(Value::Object(d)) => d,
+        Some(_) => return Err(OaError::Malformed("the document's `data` block is not an object".into())),
+        None => return Err(OaError::NoData),
+    };
+    let sig = signature_parts(doc.get("signature"), doc.get("privacy"))?;
+    Ok(Parts { data, sig })
+}
+
+fn intact_reason(hidden: usize) -> String {
+    if hidden == 0 {
+        "the document is intact: no field was changed since it was issued".into()
+    } else {
+        format!(
+            "the document is intact: no field was changed since it was issued ({hidden} field{} hidden by the holder)",
+            if hidden == 1 { " is" } else { "s are" }
+        )
+    }
 }
 
 /// The hashes of the visible leaves of a document's `data` (or of a raw document), sorted.
@@ -172,25 +199,25 @@ pub fn leaf_hashes(data: &Value) -> Result<Vec<[u8; 32]>, OaError> {
 
 /// The document's `signature.targetHash`, checked (64 lower-case hex digits).
 pub fn target_hash(doc: &Value) -> Result<String, OaError> {
-    parts(doc).map(|p| hex32(&p.target))
+    parts(doc).map(|p| hex32(&p.sig.target))
 }
 
 /// The document's `signature.merkleRoot`, checked: the value the issuer signs and a
 /// revocation names for a whole batch.
 pub fn merkle_root(doc: &Value) -> Result<String, OaError> {
-    parts(doc).map(|p| hex32(&p.root))
+    parts(doc).map(|p| hex32(&p.sig.root))
 }
 
 /// Checks that nothing in `data` changed since wrapping and that the proof leads to the
 /// merkle root. With the issuer's original leaf hashes, also names what changed.
 pub fn verify_integrity(doc: &Value, original_leaves: Option<&[[u8; 32]]>) -> IntegrityReport {
-    let parts = match parts(doc) {
-        Ok(p) => p,
+    let (data, parts) = match parts(doc) {
+        Ok(p) => (p.data, p.sig),
         Err(e) => return IntegrityReport::broken(e.to_string()),
     };
     let mut names = Vec::new();
     let mut walker = LeafWalker::new(original_leaves.is_some().then_some(&mut names));
-    if let Err(e) = walker.data(parts.data) {
+    if let Err(e) = walker.data(data) {
         return IntegrityReport {
             target_hash: Some(hex32(&parts.target)),
             merkle_root: Some(hex32(&parts.root)),
@@ -213,19 +240,11 @@ pub fn verify_integrity(doc: &Value, original_leaves: Option<&[[u8; 32]]>) -> In
         return report;
     }
     if !merkle::check_proof(&parts.target, &parts.proof, &parts.root) {
-        report.reason = "the proof does not lead to the merkle root: this proof belongs to another document or batch, or the merkle root was altered".into();
+        report.reason = PROOF_MISMATCH.into();
         return report;
     }
     report.intact = true;
-    report.reason = if parts.hidden.is_empty() {
-        "the document is intact: no field was changed since it was issued".into()
-    } else {
-        format!(
-            "the document is intact: no field was changed since it was issued ({} field{} hidden by the holder)",
-            parts.hidden.len(),
-            if parts.hidden.len() == 1 { " is" } else { "s are" }
-        )
-    };
+    report.reason = intact_reason(parts.hidden.len());
     report
 }
 

@@ -9,6 +9,7 @@ use super::hash::{escape_into, hex32, js_number_into, keccak256, write_hex};
 use super::leaves::digest_sorted;
 use super::merkle::MerkleTree;
 use super::{OA_V2_VERSION, OaError};
+use crate::keys::CompanyKeys;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use serde_json::{Map, Value};
@@ -29,11 +30,15 @@ impl WrapOptions {
     }
 }
 
-/// One raw document salted: its `data` as JSON text and its target hash.
+/// One raw document salted: the start of its JSON text (up to and including `data`) and
+/// its target hash; the signature block is appended once the batch's tree is known.
 struct Salted {
-    data: Vec<u8>,
+    text: Vec<u8>,
     target: [u8; 32],
 }
+
+/// The signature block needs at most this much beyond its proof entries.
+const SIGNATURE_BYTES: usize = 256;
 
 /// Salts and hashes documents, reusing its buffers from one document to the next.
 struct Salter {
@@ -62,10 +67,13 @@ impl Salter {
         self.hashes.clear();
         self.path.clear();
         let mut out = Vec::with_capacity(size_hint);
+        out.extend_from_slice(b"{\"version\":\"");
+        out.extend_from_slice(OA_V2_VERSION.as_bytes());
+        out.extend_from_slice(b"\",\"data\":");
         self.object(&mut out, map)?;
         self.hashes.sort_unstable();
         let target = digest_sorted(&self.hashes, &mut self.list);
-        Ok(Salted { data: out, target })
+        Ok(Salted { text: out, target })
     }
 
     fn object(&mut self, out: &mut Vec<u8>, map: &Map<String, Value>) -> Result<(), OaError> {
@@ -204,57 +212,155 @@ fn in_chunks<T: Sync, R: Send>(
     Ok(out)
 }
 
-/// Wraps one batch into OpenAttestation v2 documents as JSON text (the form they are
-/// stored and sent in), in input order, under one Merkle root.
-pub fn wrap_documents_json(raw: &[Value], options: WrapOptions) -> Result<Vec<String>, OaError> {
+/// One wrapped batch as JSON text (the form documents are stored and sent in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedBatch {
+    /// The batch's merkle root (lower-case hex), what the issuer signs.
+    pub merkle_root: String,
+    /// The wrapped documents, in input order.
+    pub documents: Vec<String>,
+}
+
+impl WrappedBatch {
+    /// Adds one DID signature of the merkle root to every document (one signing for the
+    /// whole batch), as [`super::sign_did_at`] does for one document.
+    pub fn sign_did(&mut self, keys: &CompanyKeys, verification_method: &str, created: &str) -> Result<(), OaError> {
+        let Some(root) = self.documents.first().map(|_| &self.merkle_root) else { return Ok(()) };
+        let entry = super::did::proof_entry_for_root(root, keys, verification_method, created)?;
+        let insert = format!(",\"proof\":[{entry}]}}");
+        for doc in &mut self.documents {
+            // Each text ends with the signature block's closing braces and has no proof yet.
+            if doc.ends_with('}') {
+                doc.pop();
+                doc.push_str(&insert);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Wraps one batch into OpenAttestation v2 documents as JSON text, in input order, under
+/// one Merkle root.
+pub fn wrap_documents_json(raw: &[Value], options: WrapOptions) -> Result<WrappedBatch, OaError> {
     if raw.is_empty() {
-        return Ok(Vec::new());
+        return Ok(WrappedBatch { merkle_root: String::new(), documents: Vec::new() });
     }
     let threads = options.thread_count(raw.len());
+    let extra = signature_room(raw.len());
     let salted = in_chunks(raw, threads, |first, part| {
         let mut salter = Salter::new();
-        let mut hint = 1024;
+        let mut hint = 2048;
         part.iter()
             .enumerate()
             .map(|(i, doc)| {
                 let s = salter.document(doc, hint).map_err(|e| e.in_batch(first + i))?;
-                hint = hint.max(s.data.len() + 64);
+                hint = s.text.len() + extra;
                 Ok(s)
             })
             .collect()
     })?;
+    finish_batch(salted, threads)
+}
+
+/// Room for the signature block, so that appending it never moves a document's text: the
+/// fixed part and one proof entry per level of the tree.
+fn signature_room(docs: usize) -> usize {
+    let levels = usize::BITS - docs.saturating_sub(1).leading_zeros();
+    SIGNATURE_BYTES + 67 * levels as usize
+}
+
+/// Wraps one batch whose documents come from `docs` (built or read as they are needed, so
+/// that only the wrapped texts are held): for batches too large to hold twice in memory.
+/// `expected` is the number of documents, for sizing (a guess is fine).
+pub fn wrap_documents_from<I>(docs: I, expected: usize, options: WrapOptions) -> Result<WrappedBatch, OaError>
+where
+    I: Iterator<Item = Value> + Send,
+{
+    const TAKE: usize = 64;
+    let threads = options.thread_count(expected.max(1));
+    let extra = signature_room(expected);
+    let source = std::sync::Mutex::new((docs, 0usize));
+    let work = || -> Result<Vec<(usize, Salted)>, OaError> {
+        let mut salter = Salter::new();
+        let mut hint = 2048;
+        let mut out = Vec::new();
+        loop {
+            let (first, taken): (usize, Vec<Value>) = {
+                let mut guard = source.lock().map_err(|_| OaError::WorkerFailed)?;
+                let (iter, next) = &mut *guard;
+                let taken: Vec<Value> = iter.by_ref().take(TAKE).collect();
+                let first = *next;
+                *next += taken.len();
+                (first, taken)
+            };
+            if taken.is_empty() {
+                return Ok(out);
+            }
+            for (i, doc) in taken.iter().enumerate() {
+                let s = salter.document(doc, hint).map_err(|e| e.in_batch(first + i))?;
+                hint = s.text.len() + extra;
+                out.push((first + i, s));
+            }
+        }
+    };
+    let mut parts: Vec<(usize, Salted)> = if threads <= 1 {
+        work()?
+    } else {
+        let results: Vec<Result<Vec<(usize, Salted)>, OaError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(Err(OaError::WorkerFailed))).collect()
+        });
+        let mut all = Vec::with_capacity(expected);
+        for r in results {
+            all.extend(r?);
+        }
+        all
+    };
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    finish_batch(parts.into_iter().map(|(_, s)| s).collect(), threads)
+}
+
+/// The batch's tree, then each document's signature block.
+fn finish_batch(mut salted: Vec<Salted>, threads: usize) -> Result<WrappedBatch, OaError> {
+    if salted.is_empty() {
+        return Ok(WrappedBatch { merkle_root: String::new(), documents: Vec::new() });
+    }
     let tree = MerkleTree::new(salted.iter().map(|s| s.target).collect());
     let root = hex32(&tree.root());
-    in_chunks(&salted, threads, |_, part| {
-        let mut text = Vec::new();
-        Ok(part
-            .iter()
-            .map(|s| {
-                text.clear();
-                text.reserve(s.data.len() + 1024);
-                text.extend_from_slice(b"{\"version\":\"");
-                text.extend_from_slice(OA_V2_VERSION.as_bytes());
-                text.extend_from_slice(b"\",\"data\":");
-                text.extend_from_slice(&s.data);
-                text.extend_from_slice(b",\"signature\":{\"type\":\"SHA3MerkleProof\",\"targetHash\":\"");
-                write_hex(&mut text, &s.target);
-                text.extend_from_slice(b"\",\"proof\":[");
-                for (i, p) in tree.proof(&s.target).iter().enumerate() {
-                    if i > 0 {
-                        text.push(b',');
-                    }
-                    text.push(b'"');
-                    write_hex(&mut text, p);
-                    text.push(b'"');
+    let finish = |part: &mut [Salted]| {
+        for s in part {
+            let text = &mut s.text;
+            text.extend_from_slice(b",\"signature\":{\"type\":\"SHA3MerkleProof\",\"targetHash\":\"");
+            write_hex(text, &s.target);
+            text.extend_from_slice(b"\",\"proof\":[");
+            for (i, p) in tree.proof(&s.target).iter().enumerate() {
+                if i > 0 {
+                    text.push(b',');
                 }
-                text.extend_from_slice(b"],\"merkleRoot\":\"");
-                text.extend_from_slice(root.as_bytes());
-                text.extend_from_slice(b"\"}}");
-                // Everything written is valid UTF-8: escaped input strings and ASCII.
-                String::from_utf8_lossy(&text).into_owned()
-            })
-            .collect())
-    })
+                text.push(b'"');
+                write_hex(text, p);
+                text.push(b'"');
+            }
+            text.extend_from_slice(b"],\"merkleRoot\":\"");
+            text.extend_from_slice(root.as_bytes());
+            text.extend_from_slice(b"\"}}");
+        }
+    };
+    if threads <= 1 || salted.len() < 64 {
+        finish(&mut salted);
+    } else {
+        let chunk = salted.len().div_ceil(threads.max(1));
+        std::thread::scope(|s| {
+            for part in salted.chunks_mut(chunk) {
+                s.spawn(|| finish(part));
+            }
+        });
+    }
+    let documents = salted
+        .into_iter()
+        .map(|s| String::from_utf8(s.text).map_err(|e| OaError::Internal(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(WrappedBatch { merkle_root: root, documents })
 }
 
 /// Wraps one batch (one Merkle root) using every core.
@@ -264,6 +370,6 @@ pub fn wrap_documents(raw: &[Value]) -> Result<Vec<Value>, OaError> {
 
 /// Wraps one batch with the given options.
 pub fn wrap_documents_with(raw: &[Value], options: WrapOptions) -> Result<Vec<Value>, OaError> {
-    let texts = wrap_documents_json(raw, options)?;
-    texts.iter().map(|t| serde_json::from_str(t).map_err(|e| OaError::Internal(e.to_string()))).collect()
+    let batch = wrap_documents_json(raw, options)?;
+    batch.documents.iter().map(|t| serde_json::from_str(t).map_err(|e| OaError::Internal(e.to_string()))).collect()
 }
