@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::problem::{ApiError, Json, Path};
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tradewind_domain::Money;
 use tradewind_domain::deal::ledger::Account;
@@ -271,23 +271,5 @@ pub async fn download(
         Err(StoreError::NotFound) => state.store.granted_document(&user.actor(), &org, &id, &document_id).await?,
         found => found?,
     };
-    let extension = match record.media_type.as_str() {
-        "application/pdf" => "pdf",
-        "application/json" => "json",
-        _ => "xml",
-    };
-    let mut res = content.into_response();
-    let headers = res.headers_mut();
-    let media_type =
-        if extension == "pdf" { record.media_type.clone() } else { format!("{}; charset=utf-8", record.media_type) };
-    if let Ok(v) = HeaderValue::from_str(&media_type) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", record.sha256)) {
-        headers.insert(header::ETAG, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{extension}\"", record.number)) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
+    Ok(crate::api::exchange::document_response(&record, content))
 }
