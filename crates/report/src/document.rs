@@ -337,7 +337,7 @@ pub(crate) fn verify_block(out: &mut Layout<'_>, url: &str) -> Result<(), Report
         .map_err(|e| ReportError::Pdf(format!("the verification link cannot be drawn as a QR code: {e}")))?;
     let width = code.width();
     let side = QR_MODULE * width as f32;
-    out.ensure(side + 16.0);
+    out.ensure(side + 30.0);
     out.gap(12.0);
     let top = out.y;
     let colors = code.to_colors();
@@ -357,8 +357,10 @@ pub(crate) fn verify_block(out: &mut Layout<'_>, url: &str) -> Result<(), Report
     out.text(x, top + 12.0, 9.5, "Verify this document", true, chart::INK);
     out.text(x, top + 26.0, 8.5, "Scan the code or open the link to check that it is intact,", false, chart::MUTED);
     out.text(x, top + 38.0, 8.5, "who issued it, and that it has not been revoked:", false, chart::MUTED);
-    out.text(x, top + 52.0, 8.0, url, false, chart::INK);
+    // The link itself goes under the code across the full width: beside it, a long address
+    // would run off the page.
     out.y = top + side;
+    out.para(0.0, 7.5, false, chart::INK, url);
     Ok(())
 }
 

@@ -37,6 +37,8 @@ async fn issued_invoice(app: &TestApp) -> (Session, Session, Session, String, St
     if let Some(pdf_id) = inv["pdf"]["id"].as_str() {
         let pdf = seller.get(&format!("/api/v1/orders/{id}/documents/{pdf_id}")).await.bytes().await.expect("pdf");
         if let Some(text) = pdf_text(&pdf) {
+            // Text extraction may break a long link across lines: read it without whitespace.
+            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             let at = text.find("/verify/").expect("a verification link on the PDF");
             let fingerprint: String = text[at + 8..].chars().take_while(char::is_ascii_hexdigit).collect();
             let status =
