@@ -6,64 +6,13 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::Command;
-use tradewind_server::{AppState, ServerSettings};
-use tradewind_store::{NewUser, Store};
+#[path = "support/server.rs"]
+mod support;
+
+use support::start_server;
 
 const PASSWORD: &str = "a long enough password";
 const OPERATOR_EMAIL: &str = "operator@cli.example";
-
-/// A fresh database URL (a new PostgreSQL database when TRADEWIND_TEST_DATABASE_URL is set).
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TRADEWIND_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            use sqlx::Connection;
-            let name = format!(
-                "tw_test_client_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create db");
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("path");
-            (format!("{base}/{name}"), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            (format!("sqlite://{}", dir.path().join("t.db").display()), Some(dir))
-        }
-    }
-}
-
-/// The real server, in this process, with an operator account.
-struct Server {
-    base: String,
-    _dir: Option<tempfile::TempDir>,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start_server() -> Server {
-    let (url, dir) = fresh_database().await;
-    let store = Store::connect(&url).await.expect("store");
-    tradewind_server::ensure_reference_data(&store).await.expect("reference data");
-    let password_hash = tradewind_server::auth::hash_password(PASSWORD.into()).await.expect("hash");
-    store
-        .create_operator(&NewUser { email: OPERATOR_EMAIL.into(), name: "Op".into(), password_hash })
-        .await
-        .expect("operator");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    // The simulated bank calls this server back.
-    let settings = ServerSettings { public_url: format!("http://{addr}"), ..ServerSettings::default() };
-    let state = AppState::new(store, settings).await.expect("state");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = tradewind_server::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await;
-    });
-    Server { base: format!("http://{addr}"), _dir: dir, _stop: tx }
-}
 
 /// A browser-like session for the setup the command line does not cover (sign-up,
 /// verification, the RFQ and the quote).
@@ -197,7 +146,7 @@ fn field<'a>(out: &'a str, key: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_buyer_and_a_seller_take_a_quote_to_payout_through_the_command_line() {
-    let server = start_server().await;
+    let server = start_server(OPERATOR_EMAIL, PASSWORD).await;
     let s = server.base.as_str();
     let buyer_org = register(s, "Hanse Kaffee GmbH", "DE", "buyer@cli.example").await;
     let seller_org = register(s, "Saigon Beans Co Ltd", "VN", "seller@cli.example").await;
@@ -334,7 +283,7 @@ async fn a_buyer_and_a_seller_take_a_quote_to_payout_through_the_command_line() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_direct_purchase_order_is_placed_and_cancelled_through_the_command_line() {
-    let server = start_server().await;
+    let server = start_server(OPERATOR_EMAIL, PASSWORD).await;
     let s = server.base.as_str();
     register(s, "Hanse Kaffee GmbH", "DE", "buyer@cli.example").await;
     let seller_org = register(s, "Pepper House", "VN", "seller@cli.example").await;

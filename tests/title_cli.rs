@@ -7,29 +7,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::Command;
 use tradewind_server::demo::DEMO_PASSWORD;
+#[path = "support/server.rs"]
+mod support;
+
+use support::fresh_database;
 use tradewind_server::{AppState, ServerSettings};
 use tradewind_store::Store;
-
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TRADEWIND_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            use sqlx::Connection;
-            let name = format!(
-                "tw_test_title_cli_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create db");
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("path");
-            (format!("{base}/{name}"), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            (format!("sqlite://{}", dir.path().join("t.db").display()), Some(dir))
-        }
-    }
-}
 
 async fn api_login(base: &str, email: &str) -> (reqwest::Client, String) {
     let http = reqwest::Client::builder().cookie_store(true).build().expect("client");

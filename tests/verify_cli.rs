@@ -8,8 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tradewind_server::{AppState, ServerSettings};
-use tradewind_store::{NewUser, Store};
+#[path = "support/server.rs"]
+mod support;
+
+use support::start_server;
 
 const PASSWORD: &str = "a long enough password";
 const OPERATOR_EMAIL: &str = "operator@verify.example";
@@ -138,59 +140,6 @@ fn a_file_that_is_not_a_document_is_refused_with_a_reason() {
     assert!(r.stderr.contains("cannot read"), "{r:?}");
 }
 
-/// A fresh database URL (a new PostgreSQL database when TRADEWIND_TEST_DATABASE_URL is set).
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TRADEWIND_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            use sqlx::Connection;
-            let name = format!(
-                "tw_test_verify_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create db");
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("path");
-            (format!("{base}/{name}"), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            (format!("sqlite://{}", dir.path().join("t.db").display()), Some(dir))
-        }
-    }
-}
-
-/// The real server, in this process, with an operator account; its public address is the
-/// one it listens on, so that the DIDs it issues resolve to it.
-struct Server {
-    base: String,
-    _dir: Option<tempfile::TempDir>,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start_server() -> Server {
-    let (url, dir) = fresh_database().await;
-    let store = Store::connect(&url).await.expect("store");
-    tradewind_server::ensure_reference_data(&store).await.expect("reference data");
-    let password_hash = tradewind_server::auth::hash_password(PASSWORD.into()).await.expect("hash");
-    store
-        .create_operator(&NewUser { email: OPERATOR_EMAIL.into(), name: "Op".into(), password_hash })
-        .await
-        .expect("operator");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let settings = ServerSettings { public_url: format!("http://{addr}"), ..ServerSettings::default() };
-    let state = AppState::new(store, settings).await.expect("state");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = tradewind_server::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await;
-    });
-    Server { base: format!("http://{addr}"), _dir: dir, _stop: tx }
-}
-
 /// A logged-in API session for the setup.
 struct Session {
     base: String,
@@ -256,7 +205,7 @@ fn in_days(d: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issued_invoice_verifies_from_the_command_line_until_it_is_revoked() {
-    let server = start_server().await;
+    let server = start_server(OPERATOR_EMAIL, PASSWORD).await;
     let s = server.base.as_str();
     let buyer_org = register(s, "Hanse Kaffee GmbH", "DE", BUYER_EMAIL).await;
     let seller_org = register(s, SELLER, "VN", SELLER_EMAIL).await;
