@@ -183,8 +183,8 @@ impl Store {
         Ok(Page::from_rows(items, limit, |r| r.target_hash.clone()))
     }
 
-    /// The verifiable versions of issued documents that `organization_id` may read (it issued
-    /// them or is a party to their order), for a list of trade documents.
+    /// The verifiable versions of the given trade documents; the caller has already checked
+    /// that the company may read those documents.
     pub async fn verifiable_for_documents(
         &self,
         trade_document_ids: &[String],

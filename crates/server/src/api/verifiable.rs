@@ -204,16 +204,21 @@ pub(crate) async fn sign_batch(
                 })
                 .collect();
             let method = format!("{did}#controller");
-            let (wrapped, proof) = tokio::task::spawn_blocking({
+            let (wrapped, signature) = tokio::task::spawn_blocking({
                 let keys = keys.clone();
                 let method = method.clone();
-                move || -> Result<(Vec<Value>, Value), String> {
-                    let wrapped = oa::wrap_documents(&raw).map_err(|e| e.to_string())?;
-                    let first = wrapped.first().ok_or("nothing was wrapped")?;
+                move || -> Result<(Vec<Value>, String), String> {
+                    let mut wrapped = oa::wrap_documents(&raw).map_err(|e| e.to_string())?;
+                    let created = tradewind_store::now_text();
                     // One signature over the merkle root covers the whole batch.
-                    let signed = oa::sign_did(first, &keys, &method).map_err(|e| e.to_string())?;
-                    let proof = signed.get("proof").cloned().ok_or("the signature is missing")?;
-                    Ok((wrapped, proof))
+                    oa::sign_did_batch(&mut wrapped, &keys, &method, &created).map_err(|e| e.to_string())?;
+                    let signature = wrapped
+                        .first()
+                        .and_then(|w| w.pointer("/proof/0/signature"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    Ok((wrapped, signature))
                 }
             })
             .await
@@ -225,13 +230,9 @@ pub(crate) async fn sign_batch(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let signature = proof.pointer("/0/signature").and_then(Value::as_str).unwrap_or_default().to_string();
             let signed: Vec<(Value, String, Vec<[u8; 32]>)> = wrapped
                 .into_iter()
-                .map(|mut w| {
-                    if let Some(map) = w.as_object_mut() {
-                        map.insert("proof".into(), proof.clone());
-                    }
+                .map(|w| {
                     let target =
                         w.pointer("/signature/targetHash").and_then(Value::as_str).unwrap_or_default().to_string();
                     let leaves = w.get("data").map(oa::leaf_hashes).transpose().ok().flatten().unwrap_or_default();
