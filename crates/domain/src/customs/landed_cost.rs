@@ -1,0 +1,902 @@
+//! Landed cost: what an importer pays at the border for a shipment under one economy's tariff.
+//! It owns customs valuation (CIF or FOB, adjusting the invoice price by what its Incoterm
+//! includes), apportioning transport to lines, duty and excise per line, per-entry fees, de
+//! minimis, and the import tax on the base the schedule names; plus the delivered-duty-paid
+//! assessment of retail parcels. [`landed_cost_amounts`] computes the numbers alone (the fast
+//! path); [`landed_cost`] adds the explanation from those same numbers.
+
+use super::duty::{DutiableGoods, DutyError, DutyMeasure, SpecificRate};
+use super::tariff::{
+    AppliedRate, PER_ENTRY_UNIT, PreferenceClaim, RateBasis, TariffError, TariffSchedule, TaxBase, ValuationBasis,
+};
+use crate::codes::{CountryCode, CurrencyCode, HsCode};
+use crate::deal::order::round_to_minor_unit;
+use crate::incoterm::Incoterm;
+use crate::marketplace::FxRates;
+use crate::money::{Money, MoneyError};
+use crate::retail::pricing::{DutiesAndTaxes, DutiesAndTaxesQuote, LandedCostRequest};
+use crate::validation::CodedError;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// One line of goods in a shipment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentLine {
+    pub hs: HsCode,
+    pub description: String,
+    pub origin: CountryCode,
+    /// The invoice value at the shipment's Incoterm.
+    pub value: Money,
+    pub quantity: Decimal,
+    /// UN/ECE Rec 20 unit of `quantity`.
+    pub unit: String,
+    pub preference: Option<PreferenceClaim>,
+}
+
+/// Goods imported in one consignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub importing: CountryCode,
+    #[serde(with = "super::tariff::iso_date")]
+    pub date: Date,
+    pub incoterm: Incoterm,
+    /// Main-carriage freight to the importing economy, when known.
+    pub freight: Option<Money>,
+    pub insurance: Option<Money>,
+    pub lines: Vec<ShipmentLine>,
+}
+
+/// Why a landed cost cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LandedCostError {
+    #[error("the shipment is imported into {shipment} but the tariff is {schedule}'s; use {shipment}'s tariff")]
+    WrongSchedule { shipment: CountryCode, schedule: CountryCode },
+    #[error("the shipment has no lines; add the goods it carries")]
+    NoLines,
+    #[error("there is no exchange rate from {from} to {to}; import current reference rates")]
+    NoExchangeRate { from: CurrencyCode, to: CurrencyCode },
+    #[error("freight is needed because {reason}; give the freight cost of the main carriage")]
+    MissingFreight { incoterm: Incoterm, reason: String },
+    #[error(
+        "freight and insurance ({transport}) are more than the {} price ({price}) they are deducted from; check the amounts",
+        .incoterm.code()
+    )]
+    TransportExceedsPrice { incoterm: Incoterm, transport: Money, price: Money },
+    #[error("{what} cannot be negative; check the amount")]
+    Negative { what: &'static str },
+    #[error("line {line} ({hs}): {source}")]
+    Tariff { line: usize, hs: HsCode, source: TariffError },
+    #[error("line {line} ({hs}): {source}")]
+    Duty { line: usize, hs: HsCode, source: DutyError },
+    #[error("{fee}: {source}")]
+    Fee { fee: String, source: DutyError },
+    #[error("the amounts are too large to add up")]
+    Overflow,
+}
+
+impl From<MoneyError> for LandedCostError {
+    fn from(_: MoneyError) -> Self {
+        // Every amount here is already rounded to the schedule currency, so only overflow remains.
+        LandedCostError::Overflow
+    }
+}
+
+impl CodedError for LandedCostError {
+    fn code(&self) -> &'static str {
+        match self {
+            LandedCostError::WrongSchedule { .. } => "wrong_tariff_schedule",
+            LandedCostError::NoLines => "no_lines",
+            LandedCostError::NoExchangeRate { .. } => "no_exchange_rate",
+            LandedCostError::MissingFreight { .. } => "freight_required",
+            LandedCostError::TransportExceedsPrice { .. } => "transport_exceeds_price",
+            LandedCostError::Negative { .. } => "negative_amount",
+            LandedCostError::Tariff { source, .. } => source.code(),
+            LandedCostError::Duty { .. } | LandedCostError::Fee { .. } => "duty_not_computable",
+            LandedCostError::Overflow => "amount_overflow",
+        }
+    }
+}
+
+/// How a transport cost enters the customs value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportTreatment {
+    /// Not in the price but part of a CIF value: added.
+    Added,
+    /// In the price but not part of an FOB value: deducted.
+    Deducted,
+    /// In the price and part of the customs value: taken as given.
+    InPrice,
+    /// Neither in the price nor part of the customs value.
+    Excluded,
+}
+
+impl TransportTreatment {
+    fn sign(self) -> Decimal {
+        match self {
+            TransportTreatment::Added => Decimal::ONE,
+            TransportTreatment::Deducted => Decimal::NEGATIVE_ONE,
+            TransportTreatment::InPrice | TransportTreatment::Excluded => Decimal::ZERO,
+        }
+    }
+}
+
+/// How freight and insurance enter the customs value for a valuation basis and Incoterm.
+pub fn transport_treatment(valuation: ValuationBasis, incoterm: Incoterm) -> (TransportTreatment, TransportTreatment) {
+    use Incoterm::*;
+    use TransportTreatment::*;
+    match (valuation, incoterm) {
+        (ValuationBasis::Cif, Exw | Fca | Fas | Fob) => (Added, Added),
+        (ValuationBasis::Cif, Cfr | Cpt) => (InPrice, Added),
+        (ValuationBasis::Cif, Cif | Cip | Dap | Dpu | Ddp) => (InPrice, InPrice),
+        (ValuationBasis::Fob, Exw | Fca | Fas | Fob) => (Excluded, Excluded),
+        (ValuationBasis::Fob, Cfr | Cpt) => (Deducted, Excluded),
+        (ValuationBasis::Fob, Cif | Cip | Dap | Dpu | Ddp) => (Deducted, Deducted),
+    }
+}
+
+/// The numbers for one shipment line, in the schedule currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineAmounts {
+    /// The invoice value, converted.
+    pub value: Money,
+    /// This line's share of freight and insurance as applied to its customs value (negative
+    /// when deducted, zero when not part of the value).
+    pub freight: Money,
+    pub insurance: Money,
+    pub customs_value: Money,
+    /// The quantity in the tariff line's unit.
+    pub quantity: Decimal,
+    pub rate: AppliedRate,
+    pub duty: Money,
+    pub excise: Money,
+}
+
+/// A fee charged on the entry: its index in the schedule's fees and the amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FeeAmount {
+    pub fee: usize,
+    pub amount: Money,
+}
+
+/// Every number of a landed cost, without the words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LandedCostAmounts {
+    pub currency: CurrencyCode,
+    /// Invoice values, converted and summed.
+    pub goods: Money,
+    /// Freight and insurance as given, converted.
+    pub freight: Option<Money>,
+    pub insurance: Option<Money>,
+    pub freight_treatment: TransportTreatment,
+    pub insurance_treatment: TransportTreatment,
+    /// Currencies converted from, with the rate used (target units per source unit).
+    pub conversions: Vec<(CurrencyCode, Decimal)>,
+    pub customs_value: Money,
+    pub lines: Vec<LineAmounts>,
+    /// True when the consignment is at or below the duty de minimis: no duty, excise or fees.
+    pub duty_waived: bool,
+    /// True when it is at or below the tax de minimis: no import tax.
+    pub tax_waived: bool,
+    pub duty: Money,
+    pub excise: Money,
+    /// International transport added to the tax base (FOB valuation with a transport base).
+    pub tax_transport: Money,
+    pub tax_base: Money,
+    pub tax: Money,
+    pub fees: Vec<FeeAmount>,
+    pub total: Money,
+}
+
+fn add(a: Decimal, b: Decimal) -> Result<Decimal, LandedCostError> {
+    a.checked_add(b).ok_or(LandedCostError::Overflow)
+}
+
+fn money(amount: Decimal, currency: CurrencyCode) -> Result<Money, LandedCostError> {
+    Ok(Money::new(round_to_minor_unit(amount, currency), currency)?)
+}
+
+struct Converter<'a> {
+    fx: &'a FxRates,
+    to: CurrencyCode,
+    conversions: Vec<(CurrencyCode, Decimal)>,
+}
+
+impl Converter<'_> {
+    fn convert(&mut self, m: &Money, what: &'static str) -> Result<Decimal, LandedCostError> {
+        if m.amount() < Decimal::ZERO {
+            return Err(LandedCostError::Negative { what });
+        }
+        if m.currency() == self.to {
+            return Ok(m.amount());
+        }
+        let c =
+            self.fx.convert(m, self.to).ok_or(LandedCostError::NoExchangeRate { from: m.currency(), to: self.to })?;
+        if !self.conversions.iter().any(|(k, _)| *k == m.currency()) {
+            self.conversions.push((m.currency(), c.rate));
+        }
+        Ok(c.amount.amount())
+    }
+}
+
+/// Splits `amount` over `weights` in proportion, exactly: each share is the difference of
+/// rounded running totals, so shares are never negative and add up to `amount` (the last
+/// line takes the rounding remainder). With all weights zero the last line takes it all.
+fn apportion(
+    amount: Decimal,
+    weights: &[Decimal],
+    total: Decimal,
+    currency: CurrencyCode,
+    mut each: impl FnMut(usize, Decimal),
+) -> Result<(), LandedCostError> {
+    let mut running = Decimal::ZERO;
+    let mut given = Decimal::ZERO;
+    for (i, w) in weights.iter().enumerate() {
+        running = add(running, *w)?;
+        let upto = if i + 1 == weights.len() {
+            amount
+        } else if total.is_zero() {
+            Decimal::ZERO
+        } else {
+            round_to_minor_unit(amount.checked_mul(running / total).ok_or(LandedCostError::Overflow)?, currency)
+        };
+        each(i, upto - given);
+        given = upto;
+    }
+    Ok(())
+}
+
+/// Units that convert exactly into one another (factor to the first of each group).
+fn unit_factor(unit: &str) -> Option<(u8, Decimal)> {
+    Some(match unit {
+        "KGM" => (0, Decimal::ONE),
+        "GRM" => (0, Decimal::new(1, 3)),
+        "DTN" => (0, Decimal::ONE_HUNDRED),
+        "TNE" => (0, Decimal::ONE_THOUSAND),
+        "LTR" => (1, Decimal::ONE),
+        "MLT" => (1, Decimal::new(1, 3)),
+        "HLT" => (1, Decimal::ONE_HUNDRED),
+        "MTQ" => (1, Decimal::ONE_THOUSAND),
+        // Piece, one, number of articles: all a count of items.
+        "H87" | "C62" | "NAR" => (2, Decimal::ONE),
+        _ => return None,
+    })
+}
+
+/// The declared quantity in the tariff line's unit, when the two convert; otherwise as
+/// declared (a specific measure then refuses it, naming both units).
+fn quantity_in<'a>(quantity: Decimal, declared: &'a str, wanted: Option<&'a str>) -> (Decimal, &'a str) {
+    let Some(wanted) = wanted else { return (quantity, declared) };
+    if declared.eq_ignore_ascii_case(wanted) {
+        return (quantity, wanted);
+    }
+    match (unit_factor(declared), unit_factor(wanted)) {
+        (Some((g1, f1)), Some((g2, f2))) if g1 == g2 => match quantity.checked_mul(f1) {
+            Some(q) => (q / f2, wanted),
+            None => (quantity, declared),
+        },
+        _ => (quantity, declared),
+    }
+}
+
+/// The numbers of a landed cost (no explanation): the fast path, and what [`landed_cost`]
+/// explains, so the two never disagree.
+pub fn landed_cost_amounts(
+    schedule: &TariffSchedule,
+    shipment: &Shipment,
+    fx: &FxRates,
+) -> Result<LandedCostAmounts, LandedCostError> {
+    if shipment.importing != schedule.economy() {
+        return Err(LandedCostError::WrongSchedule { shipment: shipment.importing, schedule: schedule.economy() });
+    }
+    if shipment.lines.is_empty() {
+        return Err(LandedCostError::NoLines);
+    }
+    let cur = schedule.currency();
+    let zero = Money::from_minor_units(0, cur);
+    let mut conv = Converter { fx, to: cur, conversions: Vec::new() };
+
+    // 1. Everything in the schedule currency.
+    let mut values = Vec::with_capacity(shipment.lines.len());
+    let mut goods = Decimal::ZERO;
+    for l in &shipment.lines {
+        let v = conv.convert(&l.value, "a line value")?;
+        goods = add(goods, v)?;
+        values.push(v);
+    }
+    let freight = shipment.freight.as_ref().map(|f| conv.convert(f, "freight")).transpose()?;
+    let insurance = shipment.insurance.as_ref().map(|i| conv.convert(i, "insurance")).transpose()?;
+
+    // 2. Customs value on the economy's basis.
+    let valuation = schedule.valuation();
+    let (ft, it) = transport_treatment(valuation, shipment.incoterm);
+    if matches!(ft, TransportTreatment::Added | TransportTreatment::Deducted) && freight.is_none() {
+        let reason = match ft {
+            TransportTreatment::Added => format!(
+                "{} values goods CIF and a {} price does not include main carriage",
+                schedule.economy(),
+                shipment.incoterm.code()
+            ),
+            _ => format!(
+                "{} values goods FOB and a {} price includes main carriage, which must be deducted",
+                schedule.economy(),
+                shipment.incoterm.code()
+            ),
+        };
+        return Err(LandedCostError::MissingFreight { incoterm: shipment.incoterm, reason });
+    }
+    let f_adj = freight.unwrap_or(Decimal::ZERO) * ft.sign();
+    let i_adj = insurance.unwrap_or(Decimal::ZERO) * it.sign();
+    let customs_value = add(add(goods, f_adj)?, i_adj)?;
+    if customs_value < Decimal::ZERO {
+        return Err(LandedCostError::TransportExceedsPrice {
+            incoterm: shipment.incoterm,
+            transport: money(-(f_adj + i_adj), cur)?,
+            price: money(goods, cur)?,
+        });
+    }
+
+    // 3. Per line: transport shares, customs value, rate, duty and excise.
+    let dm = schedule.de_minimis();
+    let duty_waived = dm.duty.is_some_and(|t| customs_value <= t);
+    let tax_waived = dm.tax.is_some_and(|t| customs_value <= t);
+    let mut f_shares = vec![Decimal::ZERO; values.len()];
+    let mut i_shares = vec![Decimal::ZERO; values.len()];
+    apportion(f_adj, &values, goods, cur, |i, s| f_shares[i] = s)?;
+    apportion(i_adj, &values, goods, cur, |i, s| i_shares[i] = s)?;
+    let mut lines = Vec::with_capacity(values.len());
+    let (mut duty, mut excise) = (Decimal::ZERO, Decimal::ZERO);
+    for (n, (l, v)) in shipment.lines.iter().zip(&values).enumerate() {
+        let at = |source| LandedCostError::Tariff { line: n + 1, hs: l.hs.clone(), source };
+        let tl = schedule.line(&l.hs, shipment.date).map_err(at)?;
+        let rate = schedule.rate_for(tl, l.origin, l.preference.as_ref(), shipment.date).map_err(at)?;
+        let cv = add(add(*v, f_shares[n])?, i_shares[n])?;
+        if cv < Decimal::ZERO {
+            return Err(LandedCostError::TransportExceedsPrice {
+                incoterm: shipment.incoterm,
+                transport: money(-(f_shares[n] + i_shares[n]), cur)?,
+                price: money(*v, cur)?,
+            });
+        }
+        if l.quantity < Decimal::ZERO {
+            return Err(LandedCostError::Negative { what: "a quantity" });
+        }
+        let (quantity, unit) = quantity_in(l.quantity, &l.unit, tl.unit.as_deref());
+        let goods_at_border = DutiableGoods { customs_value: money(cv, cur)?, quantity, unit: unit.to_string() };
+        let by_measure = |m: &DutyMeasure| {
+            if duty_waived {
+                return Ok(zero);
+            }
+            m.duty(&goods_at_border).map_err(|source| LandedCostError::Duty { line: n + 1, hs: l.hs.clone(), source })
+        };
+        let line_duty = by_measure(&rate.measure)?;
+        let line_excise = match &tl.excise {
+            Some(x) => by_measure(&x.measure)?,
+            None => zero,
+        };
+        duty = add(duty, line_duty.amount())?;
+        excise = add(excise, line_excise.amount())?;
+        lines.push(LineAmounts {
+            value: money(*v, cur)?,
+            freight: money(f_shares[n], cur)?,
+            insurance: money(i_shares[n], cur)?,
+            customs_value: goods_at_border.customs_value,
+            quantity,
+            rate,
+            duty: line_duty,
+            excise: line_excise,
+        });
+    }
+
+    // 4. Fees per entry (none under the duty de minimis).
+    let cv_money = money(customs_value, cur)?;
+    let mut fees = Vec::new();
+    let mut fee_total = Decimal::ZERO;
+    if !duty_waived {
+        for (i, fee) in schedule.fees().iter().enumerate() {
+            if fee.applies_above.is_some_and(|a| customs_value <= a) {
+                continue;
+            }
+            let entry = DutiableGoods { customs_value: cv_money, quantity: Decimal::ONE, unit: PER_ENTRY_UNIT.into() };
+            let amount =
+                fee.measure.duty(&entry).map_err(|source| LandedCostError::Fee { fee: fee.name.clone(), source })?;
+            fee_total = add(fee_total, amount.amount())?;
+            fees.push(FeeAmount { fee: i, amount });
+        }
+    }
+
+    // 5. Import tax on the base the schedule names.
+    let mut tax_transport = Decimal::ZERO;
+    let mut tax_base = Decimal::ZERO;
+    let mut tax = Decimal::ZERO;
+    if let Some(t) = schedule.tax() {
+        tax_base = customs_value;
+        if t.base != TaxBase::CustomsValue {
+            tax_base = add(add(tax_base, duty)?, excise)?;
+        }
+        if t.base == TaxBase::CustomsValuePlusDutyAndTransport && valuation == ValuationBasis::Fob {
+            if freight.is_none() && !tax_waived {
+                return Err(LandedCostError::MissingFreight {
+                    incoterm: shipment.incoterm,
+                    reason: format!(
+                        "{} {} is levied on a value that includes international transport",
+                        schedule.economy(),
+                        t.name
+                    ),
+                });
+            }
+            tax_transport = add(freight.unwrap_or(Decimal::ZERO), insurance.unwrap_or(Decimal::ZERO))?;
+            tax_base = add(tax_base, tax_transport)?;
+        }
+        if !tax_waived {
+            tax = round_to_minor_unit(
+                tax_base.checked_mul(t.percent).ok_or(LandedCostError::Overflow)? / Decimal::ONE_HUNDRED,
+                cur,
+            );
+        }
+    }
+
+    let total = add(add(add(duty, excise)?, tax)?, fee_total)?;
+    Ok(LandedCostAmounts {
+        currency: cur,
+        goods: money(goods, cur)?,
+        freight: freight.map(|f| money(f, cur)).transpose()?,
+        insurance: insurance.map(|i| money(i, cur)).transpose()?,
+        freight_treatment: ft,
+        insurance_treatment: it,
+        conversions: conv.conversions,
+        customs_value: cv_money,
+        lines,
+        duty_waived,
+        tax_waived,
+        duty: money(duty, cur)?,
+        excise: money(excise, cur)?,
+        tax_transport: money(tax_transport, cur)?,
+        tax_base: money(tax_base, cur)?,
+        tax: money(tax, cur)?,
+        fees,
+        total: money(total, cur)?,
+    })
+}
+
+/// One line's cost, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineCost {
+    pub hs: HsCode,
+    pub description: String,
+    pub customs_value: Money,
+    pub rate: AppliedRate,
+    pub duty: Money,
+    pub excise: Money,
+    pub explanation: String,
+}
+
+/// One step of the calculation a person can follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CostStep {
+    pub label: String,
+    pub amount: Money,
+    pub basis: String,
+}
+
+/// Duties, taxes and fees on a shipment, with every step explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LandedCost {
+    pub currency: CurrencyCode,
+    pub customs_value: Money,
+    pub lines: Vec<LineCost>,
+    pub duty: Money,
+    pub excise: Money,
+    /// The import tax's name (VAT, GST, …), when the economy levies one.
+    pub tax_name: Option<String>,
+    pub tax: Money,
+    pub tax_base: Money,
+    pub fees: Vec<(String, Money)>,
+    pub total_duties_and_taxes: Money,
+    pub explanation: Vec<CostStep>,
+}
+
+/// `1234567.5` in USD → `1,234,567.50`: the amount as people write it, without the currency.
+pub fn grouped(m: &Money) -> String {
+    let scale = usize::from(m.currency().minor_units().unwrap_or(0));
+    let plain = format!("{:.*}", scale, m.amount().abs());
+    let (int, frac) = plain.split_once('.').map_or((plain.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(plain.len() + int.len() / 3 + 1);
+    if m.amount() < Decimal::ZERO {
+        out.push('-');
+    }
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+fn with_currency(m: &Money) -> String {
+    format!("{} {}", m.currency(), grouped(m))
+}
+
+fn specific_text(r: &SpecificRate) -> String {
+    format!("{}/{}", with_currency(&r.amount), r.per_unit)
+}
+
+/// A measure as a tariff prints it: `5%`, `AUD 0.35/KGM`, `5% + AUD 0.35/KGM`, `8%, at least …`.
+pub fn measure_text(m: &DutyMeasure) -> String {
+    match m {
+        DutyMeasure::AdValorem { percent } => format!("{}%", percent.normalize()),
+        DutyMeasure::Specific { rate } => specific_text(rate),
+        DutyMeasure::Compound { percent, rate } => format!("{}% + {}", percent.normalize(), specific_text(rate)),
+        DutyMeasure::Mixed { percent, minimum, maximum } => {
+            let mut s = format!("{}%", percent.normalize());
+            if let Some(r) = minimum {
+                s.push_str(&format!(", at least {}", specific_text(r)));
+            }
+            if let Some(r) = maximum {
+                s.push_str(&format!(", at most {}", specific_text(r)));
+            }
+            s
+        }
+    }
+}
+
+/// `610910` → `6109.10`, `6109` → `6109`.
+pub fn dotted(hs: &HsCode) -> String {
+    let s = hs.as_str();
+    if s.len() == 6 { format!("{}.{}", &s[..4], &s[4..]) } else { s.to_string() }
+}
+
+fn basis_text(b: &RateBasis) -> String {
+    match b {
+        RateBasis::Mfn => "MFN".into(),
+        RateBasis::Preferential { agreement, certificate_number } => {
+            format!("{agreement} preference, proof of origin {certificate_number}")
+        }
+    }
+}
+
+fn treatment_text(what: &str, given: Option<Money>, t: TransportTreatment, incoterm: Incoterm) -> String {
+    let code = incoterm.code();
+    match (t, given) {
+        (TransportTreatment::Added, Some(m)) => format!("{what} {} added: the {code} price excludes it", grouped(&m)),
+        (TransportTreatment::Deducted, Some(m)) => {
+            format!("{what} {} deducted: the {code} price includes it", grouped(&m))
+        }
+        (TransportTreatment::Added | TransportTreatment::Deducted, None) => {
+            format!("no {what} given: none adjusted")
+        }
+        (TransportTreatment::InPrice, _) => format!("{what} is in the {code} price"),
+        (TransportTreatment::Excluded, _) => format!("{what} is not part of the customs value"),
+    }
+}
+
+/// The landed cost with its explanation, built from [`landed_cost_amounts`].
+pub fn landed_cost(
+    schedule: &TariffSchedule,
+    shipment: &Shipment,
+    fx: &FxRates,
+) -> Result<LandedCost, LandedCostError> {
+    let a = landed_cost_amounts(schedule, shipment, fx)?;
+    let cur = a.currency;
+    let zero = Money::from_minor_units(0, cur);
+    let basis = match schedule.valuation() {
+        ValuationBasis::Cif => "CIF",
+        ValuationBasis::Fob => "FOB",
+    };
+    let mut steps = Vec::new();
+    let mut goods_basis = format!("invoice value at {}", shipment.incoterm.code());
+    for (c, r) in &a.conversions {
+        goods_basis.push_str(&format!(
+            "; {c} converted at {} {cur} per {c} ({}, {})",
+            r.normalize(),
+            fx.as_of,
+            fx.source
+        ));
+    }
+    steps.push(CostStep { label: "Goods".into(), amount: a.goods, basis: goods_basis });
+    let freight_text = treatment_text("freight", a.freight, a.freight_treatment, shipment.incoterm);
+    let insurance_text = treatment_text("insurance", a.insurance, a.insurance_treatment, shipment.incoterm);
+    let mut cv_basis = format!("goods {}", grouped(&a.goods));
+    for (what, m, t) in [("freight", a.freight, a.freight_treatment), ("insurance", a.insurance, a.insurance_treatment)]
+    {
+        if let Some(m) = m {
+            match t {
+                TransportTreatment::Added => cv_basis.push_str(&format!(" + {what} {}", grouped(&m))),
+                TransportTreatment::Deducted => cv_basis.push_str(&format!(" − {what} {}", grouped(&m))),
+                _ => {}
+            }
+        }
+    }
+    cv_basis.push_str(&format!(" ({freight_text}; {insurance_text})"));
+    if matches!(shipment.incoterm, Incoterm::Dap | Incoterm::Dpu | Incoterm::Ddp) {
+        cv_basis.push_str(&format!(
+            "; a {} price also covers transport beyond the border, taken here as given",
+            shipment.incoterm.code()
+        ));
+    }
+    steps.push(CostStep { label: format!("Customs value ({basis})"), amount: a.customs_value, basis: cv_basis });
+
+    let dm = schedule.de_minimis();
+    let mut lines = Vec::with_capacity(a.lines.len());
+    let mut duty_parts = Vec::with_capacity(a.lines.len());
+    for (l, la) in shipment.lines.iter().zip(&a.lines) {
+        let hs = dotted(&l.hs);
+        let mut text = format!(
+            "{hs} {}: customs value {} ({} {}",
+            l.description,
+            with_currency(&la.customs_value),
+            basis,
+            grouped(&la.value)
+        );
+        for (what, m) in [("freight", la.freight), ("insurance", la.insurance)] {
+            if !m.amount().is_zero() {
+                let sign = if m.amount() < Decimal::ZERO { "−" } else { "+" };
+                let abs = Money::new(m.amount().abs(), cur)?;
+                text.push_str(&format!(" {sign} {what} {}", grouped(&abs)));
+            }
+        }
+        text.push_str(&format!(
+            "); duty {} ({}, {}) = {}",
+            measure_text(&la.rate.measure),
+            basis_text(&la.rate.basis),
+            la.rate.source,
+            with_currency(&la.duty)
+        ));
+        if let Ok(tl) = schedule.line(&l.hs, shipment.date)
+            && let Some(x) = &tl.excise
+        {
+            text.push_str(&format!(
+                "; {} {} ({}) = {}",
+                x.name,
+                measure_text(&x.measure),
+                x.source,
+                with_currency(&la.excise)
+            ));
+        }
+        if a.duty_waived {
+            text.push_str(" (waived under de minimis)");
+        }
+        duty_parts.push(format!(
+            "{} on {} ({hs}, {}) = {}",
+            measure_text(&la.rate.measure),
+            with_currency(&la.customs_value),
+            basis_text(&la.rate.basis),
+            with_currency(&la.duty)
+        ));
+        lines.push(LineCost {
+            hs: l.hs.clone(),
+            description: l.description.clone(),
+            customs_value: la.customs_value,
+            rate: la.rate.clone(),
+            duty: la.duty,
+            excise: la.excise,
+            explanation: text,
+        });
+    }
+    let duty_basis = match (a.duty_waived, dm.duty) {
+        (true, Some(t)) => format!(
+            "customs value {} is at or below the de minimis of {cur} {} ({}): no duty, excise or fees",
+            grouped(&a.customs_value),
+            grouped(&money(t, cur)?),
+            dm.source
+        ),
+        _ => duty_parts.join("; "),
+    };
+    steps.push(CostStep { label: "Duty".into(), amount: a.duty, basis: duty_basis });
+    if !a.excise.amount().is_zero() {
+        steps.push(CostStep {
+            label: "Excise".into(),
+            amount: a.excise,
+            basis: "per line, as shown on each line".into(),
+        });
+    }
+    let mut fees = Vec::with_capacity(a.fees.len());
+    for f in &a.fees {
+        if let Some(fee) = schedule.fees().get(f.fee) {
+            steps.push(CostStep {
+                label: fee.name.clone(),
+                amount: f.amount,
+                basis: format!(
+                    "{} on the customs value {} ({})",
+                    measure_text(&fee.measure),
+                    grouped(&a.customs_value),
+                    fee.source
+                ),
+            });
+            fees.push((fee.name.clone(), f.amount));
+        }
+    }
+    let tax_name = schedule.tax().map(|t| t.name.clone());
+    if let Some(t) = schedule.tax() {
+        let mut base = format!("customs value {}", grouped(&a.customs_value));
+        if t.base != TaxBase::CustomsValue {
+            base.push_str(&format!(" + duty {}", grouped(&a.duty)));
+            if !a.excise.amount().is_zero() {
+                base.push_str(&format!(" + excise {}", grouped(&a.excise)));
+            }
+        }
+        if !a.tax_transport.amount().is_zero() {
+            base.push_str(&format!(" + international transport and insurance {}", grouped(&a.tax_transport)));
+        }
+        steps.push(CostStep {
+            label: format!("{} base", t.name),
+            amount: a.tax_base,
+            basis: format!("{base} ({})", t.source),
+        });
+        let tax_basis = match (a.tax_waived, dm.tax) {
+            (true, Some(th)) => format!(
+                "customs value {} is at or below the {} de minimis of {cur} {}: no {}",
+                grouped(&a.customs_value),
+                t.name,
+                grouped(&money(th, cur)?),
+                t.name
+            ),
+            _ => format!("{}% of {}", t.percent.normalize(), grouped(&a.tax_base)),
+        };
+        steps.push(CostStep { label: t.name.clone(), amount: a.tax, basis: tax_basis });
+    } else {
+        steps.push(CostStep {
+            label: "Import tax".into(),
+            amount: zero,
+            basis: format!("{} levies no import VAT, GST or consumption tax in this tariff", schedule.economy()),
+        });
+    }
+    let mut total_basis = format!(
+        "duty {} + excise {} + {} {}",
+        grouped(&a.duty),
+        grouped(&a.excise),
+        tax_name.as_deref().unwrap_or("tax"),
+        grouped(&a.tax)
+    );
+    for (name, m) in &fees {
+        total_basis.push_str(&format!(" + {name} {}", grouped(m)));
+    }
+    steps.push(CostStep { label: "Total duties and taxes".into(), amount: a.total, basis: total_basis });
+    Ok(LandedCost {
+        currency: cur,
+        customs_value: a.customs_value,
+        lines,
+        duty: a.duty,
+        excise: a.excise,
+        tax_name,
+        tax: a.tax,
+        tax_base: a.tax_base,
+        fees,
+        total_duties_and_taxes: a.total,
+        explanation: steps,
+    })
+}
+
+/// Assesses duties and import taxes on retail parcels sold delivered duty paid: the parcel's
+/// value is goods + shipping, and quantities are items (`H87`).
+#[derive(Debug, Clone)]
+pub struct TariffAssessor {
+    pub schedules: Vec<TariffSchedule>,
+    pub fx: FxRates,
+    /// The assessment date, supplied by the caller (the core reads no clock).
+    pub today: fn() -> Date,
+}
+
+impl TariffAssessor {
+    fn quote(&self, request: &LandedCostRequest<'_>, schedule: &TariffSchedule) -> Result<(Money, String), String> {
+        let shipping = request.shipping;
+        let currency = request.goods.currency();
+        if request.lines.is_empty() {
+            return Err("the parcel has no lines".into());
+        }
+        // Shipping is part of a DDP price: spread over the lines by value.
+        let weights: Vec<Decimal> = request.lines.iter().map(|l| l.line_total.amount()).collect();
+        let total: Decimal =
+            weights.iter().copied().try_fold(Decimal::ZERO, |a, b| a.checked_add(b)).ok_or("amounts too large")?;
+        let mut shares = vec![Decimal::ZERO; weights.len()];
+        apportion(shipping.amount(), &weights, total, currency, |i, s| shares[i] = s).map_err(|e| e.to_string())?;
+        let mut lines = Vec::with_capacity(request.lines.len());
+        for (l, share) in request.lines.iter().zip(shares) {
+            let value = l.line_total.amount().checked_add(share).ok_or("amounts too large")?;
+            lines.push(ShipmentLine {
+                hs: l.hs_code.clone(),
+                description: l.title.clone(),
+                origin: l.origin_country,
+                value: Money::new(value, l.line_total.currency()).map_err(|e| e.to_string())?,
+                quantity: Decimal::from(l.quantity),
+                unit: "H87".into(),
+                preference: None,
+            });
+        }
+        let shipment = Shipment {
+            importing: request.destination,
+            date: (self.today)(),
+            incoterm: Incoterm::Ddp,
+            freight: Some(shipping),
+            insurance: None,
+            lines,
+        };
+        let a = landed_cost_amounts(schedule, &shipment, &self.fx).map_err(|e| e.to_string())?;
+        let mut parts = Vec::new();
+        if a.duty_waived {
+            parts.push(format!("no duty: customs value {} is within the de minimis", with_currency(&a.customs_value)));
+        } else {
+            for (l, la) in shipment.lines.iter().zip(&a.lines) {
+                parts.push(format!(
+                    "Duty {} on {} ({}, {}) = {}",
+                    measure_text(&la.rate.measure),
+                    with_currency(&la.customs_value),
+                    dotted(&l.hs),
+                    basis_text(&la.rate.basis),
+                    with_currency(&la.duty)
+                ));
+                if !la.excise.amount().is_zero() {
+                    parts.push(format!("Excise {}", with_currency(&la.excise)));
+                }
+            }
+            for f in &a.fees {
+                let name = schedule.fees().get(f.fee).map_or("Fee", |x| x.name.as_str());
+                parts.push(format!("{name} {}", with_currency(&f.amount)));
+            }
+        }
+        if let Some(t) = schedule.tax() {
+            if a.tax_waived {
+                parts.push(format!("no {}: within the de minimis", t.name));
+            } else {
+                parts.push(format!(
+                    "{} {}% on {} = {}",
+                    t.name,
+                    t.percent.normalize(),
+                    with_currency(&a.tax_base),
+                    with_currency(&a.tax)
+                ));
+            }
+        }
+        let mut basis = parts.join("; ");
+        let amount = if a.total.currency() == currency {
+            a.total
+        } else {
+            let c = self.fx.convert(&a.total, currency).ok_or_else(|| {
+                LandedCostError::NoExchangeRate { from: a.total.currency(), to: currency }.to_string()
+            })?;
+            basis.push_str(&format!(
+                "; total {} = {} at {} ({})",
+                with_currency(&a.total),
+                with_currency(&c.amount),
+                c.rate.normalize(),
+                c.as_of
+            ));
+            c.amount
+        };
+        Ok((amount, basis))
+    }
+}
+
+impl DutiesAndTaxes for TariffAssessor {
+    fn assess(&self, request: &LandedCostRequest<'_>) -> DutiesAndTaxesQuote {
+        if request.destination == request.seller_country {
+            return DutiesAndTaxesQuote::NotIncluded {
+                reason: format!(
+                    "domestic sale within {}: no import duty; sales tax is not calculated by tradewind yet",
+                    request.destination
+                ),
+            };
+        }
+        let Some(schedule) = self.schedules.iter().find(|s| s.economy() == request.destination) else {
+            return DutiesAndTaxesQuote::NotIncluded {
+                reason: format!(
+                    "tradewind has no tariff for {} ({}); its customs or the carrier may collect duties and taxes on delivery",
+                    request.destination.name(),
+                    request.destination
+                ),
+            };
+        };
+        match self.quote(request, schedule) {
+            Ok((amount, basis)) => DutiesAndTaxesQuote::Included { amount, basis },
+            Err(why) => DutiesAndTaxesQuote::NotIncluded {
+                reason: format!("duties and taxes for {} could not be assessed: {why}", request.destination),
+            },
+        }
+    }
+}
