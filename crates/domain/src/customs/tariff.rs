@@ -1065,3 +1065,359 @@ mod raw {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A small schedule in the file format, with a line for each measure type.
+    pub(crate) const SAMPLE: &str = r#"
+format = "tradewind-tariff/1"
+economy = "AU"
+name = "Australia"
+currency = "AUD"
+valuation = "fob"
+edition = "Test edition"
+source = "https://example.test/tariff"
+
+[tax]
+name = "GST"
+percent = "10"
+base = "customs_value_plus_duty_and_transport"
+source = "GST Act s 13-20"
+
+[de_minimis]
+duty = "1000"
+tax = "1000"
+source = "Customs Act 1901 s 68"
+
+[[agreement]]
+code = "RCEP"
+name = "Regional Comprehensive Economic Partnership"
+partners = ["CN", "JP", "VN"]
+source = "RCEP Art 2.4"
+
+[[line]]
+hs = "610910"
+description = "T-shirts of cotton"
+unit = "H87"
+valid_from = "2022-01-01"
+valid_to = "2026-12-31"
+mfn = { type = "ad_valorem", percent = "5" }
+source = "Sch 3, 6109.10.00"
+preferences = [
+  { agreement = "RCEP", measure = { type = "ad_valorem", percent = "0" }, source = "Sch 10, 6109.10.00" },
+]
+
+[[line]]
+hs = "6109"
+description = "T-shirts of other materials"
+mfn = { type = "ad_valorem", percent = "10" }
+source = "Sch 3, 6109"
+
+[[line]]
+hs = "220421"
+description = "Wine in containers of 2 l or less"
+unit = "LTR"
+mfn = { type = "compound", percent = "5", rate = { amount = { amount = "0.50", currency = "AUD" }, per_unit = "LTR" } }
+source = "Sch 3, 2204.21"
+excise = { name = "Wine equalisation tax", measure = { type = "ad_valorem", percent = "29" }, source = "WET Act s 5-5" }
+
+[[line]]
+hs = "090111"
+description = "Coffee, not roasted"
+unit = "KGM"
+mfn = { type = "specific", rate = { amount = { amount = "0.35", currency = "AUD" }, per_unit = "KGM" } }
+source = "Sch 3, 0901.11"
+
+[[line]]
+hs = "640399"
+description = "Other footwear with leather uppers"
+unit = "H87"
+mfn = { type = "mixed", percent = "8", minimum = { amount = { amount = "2.00", currency = "AUD" }, per_unit = "H87" }, maximum = { amount = { amount = "5.00", currency = "AUD" }, per_unit = "H87" } }
+source = "Sch 3, 6403.99"
+
+[[fee]]
+name = "Import processing charge"
+measure = { type = "mixed", percent = "0.3464", minimum = { amount = { amount = "31.67", currency = "AUD" }, per_unit = "H87" }, maximum = { amount = { amount = "614.35", currency = "AUD" }, per_unit = "H87" } }
+applies_above = "2500"
+source = "Customs Regulation 2015"
+"#;
+
+    pub(crate) fn sample() -> TariffSchedule {
+        TariffSchedule::parse_toml(SAMPLE).expect("sample parses")
+    }
+
+    pub(crate) fn day(s: &str) -> Date {
+        Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).expect("date")
+    }
+
+    fn hs(s: &str) -> HsCode {
+        s.parse().expect("hs")
+    }
+
+    fn cc(s: &str) -> CountryCode {
+        s.parse().expect("country")
+    }
+
+    /// The sample with `from` replaced by `to`, and the problems it has.
+    fn problems(from: &str, to: &str) -> Vec<(String, &'static str)> {
+        assert!(SAMPLE.contains(from), "sample lacks {from}");
+        match TariffSchedule::parse_toml(&SAMPLE.replacen(from, to, 1)) {
+            Err(TariffFileError::Invalid(v)) => v.0.into_iter().map(|e| (e.field, e.code)).collect(),
+            other => panic!("expected field problems, got {other:?}"),
+        }
+    }
+
+    fn proof(origin: &str, from: &str, until: &str) -> PreferenceClaim {
+        PreferenceClaim {
+            agreement: "RCEP".into(),
+            proof: ProofOfOrigin {
+                certificate_number: "RCEP-2026-0001".into(),
+                issued_on: day(from),
+                valid_until: day(until),
+                origin: cc(origin),
+            },
+        }
+    }
+
+    #[test]
+    fn the_sample_parses_into_typed_values_sorted_by_code() {
+        let s = sample();
+        assert_eq!(s.economy(), cc("AU"));
+        assert_eq!(s.currency().as_str(), "AUD");
+        assert_eq!(s.valuation(), ValuationBasis::Fob);
+        assert_eq!(s.tax().map(|t| t.base), Some(TaxBase::CustomsValuePlusDutyAndTransport));
+        assert_eq!(s.de_minimis().duty, Some(Decimal::ONE_THOUSAND));
+        assert_eq!(s.agreements()[0].partners.len(), 3);
+        let codes: Vec<&str> = s.lines().iter().map(|l| l.hs.as_str()).collect();
+        assert_eq!(codes, vec!["090111", "220421", "6109", "610910", "640399"]);
+        assert_eq!(s.fees()[0].applies_above, Some(Decimal::from(2500)));
+        assert!(matches!(s.lines()[1].mfn, DutyMeasure::Compound { .. }));
+    }
+
+    #[test]
+    fn lookup_prefers_the_subheading_then_the_heading_on_the_date() {
+        let s = sample();
+        let on = day("2026-03-01");
+        assert_eq!(s.line(&hs("610910"), on).map(|l| l.source.as_str()), Ok("Sch 3, 6109.10.00"));
+        // 6109.90 has no line of its own: the heading covers it.
+        assert_eq!(s.line(&hs("610990"), on).map(|l| l.hs.as_str()), Ok("6109"));
+        // After 6109.10's line ends, the open-ended heading line is the one in force.
+        assert_eq!(s.line(&hs("610910"), day("2027-01-01")).map(|l| l.hs.as_str()), Ok("6109"));
+        assert_eq!(s.line(&hs("850440"), on), Err(TariffError::UnknownHsCode { hs: hs("850440"), economy: cc("AU") }));
+        assert_eq!(s.line(&hs("6109"), on), Err(TariffError::NotASubheading { hs: hs("6109") }));
+    }
+
+    #[test]
+    fn a_line_outside_its_period_says_when_it_is_valid() {
+        let text = SAMPLE.replace("hs = \"6109\"\n", "hs = \"6109\"\nvalid_from = \"2025-01-01\"\n");
+        let s = TariffSchedule::parse_toml(&text).expect("parses");
+        let err = s.line(&hs("610910"), day("2021-06-30")).expect_err("not in force");
+        assert_eq!(
+            err,
+            TariffError::NotValidOn {
+                hs: hs("610910"),
+                date: day("2021-06-30"),
+                valid_from: Some(day("2022-01-01")),
+                valid_to: Some(day("2026-12-31"))
+            }
+        );
+        assert!(err.to_string().contains("from 2022-01-01 to 2026-12-31, not on 2021-06-30"), "{err}");
+    }
+
+    #[test]
+    fn every_field_problem_is_named() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            ("format = \"tradewind-tariff/1\"", "format = \"other/2\"", "format", "unknown_format"),
+            ("economy = \"AU\"", "economy = \"XX\"", "economy", "unknown_country"),
+            ("currency = \"AUD\"", "currency = \"ABC\"", "currency", "unknown_currency"),
+            ("valuation = \"fob\"", "valuation = \"cip\"", "valuation", "unknown_valuation"),
+            ("base = \"customs_value_plus_duty_and_transport\"", "base = \"gross\"", "tax.base", "unknown_tax_base"),
+            ("percent = \"10\"", "percent = \"ten\"", "tax.percent", "invalid_decimal"),
+            ("percent = \"10\"", "percent = \"1e1\"", "tax.percent", "invalid_decimal"),
+            ("percent = \"10\"", "percent = \"-10\"", "tax.percent", "negative"),
+            ("duty = \"1000\"", "duty = \"-1\"", "de_minimis.duty", "negative"),
+            ("partners = [\"CN\"", "partners = [\"QQ\"", "agreement[RCEP].partners", "unknown_country"),
+            ("hs = \"090111\"", "hs = \"0901111\"", "line[0901111].hs", "invalid_hs_code"),
+            ("hs = \"090111\"", "hs = \"09\"", "line[09].hs", "not_a_heading"),
+            ("valid_to = \"2026-12-31\"", "valid_to = \"2021-12-31\"", "line[610910].valid_to", "ends_before_start"),
+            ("valid_to = \"2026-12-31\"", "valid_to = \"31/12/2026\"", "line[610910].valid_to", "invalid_date"),
+            (
+                "percent = \"5\" }\nsource = \"Sch 3, 6109.10.00\"",
+                "percent = \"-5\" }\nsource = \"Sch 3, 6109.10.00\"",
+                "line[610910].mfn.percent",
+                "negative",
+            ),
+            ("source = \"Sch 3, 6109\"", "source = \" \"", "line[6109].source", "source_required"),
+            (
+                "source = \"Sch 10, 6109.10.00\"",
+                "source = \"\"",
+                "line[610910].preferences[RCEP].source",
+                "source_required",
+            ),
+            (
+                "agreement = \"RCEP\", measure",
+                "agreement = \"AANZFTA\", measure",
+                "line[610910].preferences[AANZFTA].agreement",
+                "unknown_agreement",
+            ),
+            ("unit = \"KGM\"\n", "", "line[090111].mfn.rate.per_unit", "unit_required"),
+            ("unit = \"KGM\"\n", "unit = \"LTR\"\n", "line[090111].mfn.rate.per_unit", "wrong_unit"),
+            ("unit = \"KGM\"\n", "unit = \"kilo\"\n", "line[090111].unit", "invalid_unit"),
+            (
+                "amount = \"0.35\", currency = \"AUD\"",
+                "amount = \"0.35\", currency = \"USD\"",
+                "line[090111].mfn.rate.amount.currency",
+                "wrong_currency",
+            ),
+            ("amount = \"0.35\"", "amount = \"0.355\"", "line[090111].mfn.rate.amount.amount", "too_precise"),
+            ("amount = \"2.00\"", "amount = \"6.00\"", "line[640399].mfn.minimum", "minimum_above_maximum"),
+            ("type = \"specific\"", "type = \"per_kilo\"", "line[090111].mfn.type", "unknown_measure"),
+            ("type = \"specific\"", "type = \"ad_valorem\"", "line[090111].mfn.percent", "measure_shape"),
+            ("applies_above = \"2500\"", "applies_above = \"lots\"", "fee[0].applies_above", "invalid_decimal"),
+            ("source = \"Customs Regulation 2015\"", "source = \"\"", "fee[0].source", "source_required"),
+            ("edition = \"Test edition\"", "edition = \"\"", "edition", "required"),
+        ];
+        for (from, to, field, code) in cases {
+            let found = problems(from, to);
+            assert!(
+                found.iter().any(|(f, c)| f == field && c == code),
+                "{from} → {to}: expected {field} {code}, got {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_duplicate_lines_are_refused_but_consecutive_ones_are_not() {
+        let extra = |from: &str, to: &str| {
+            format!(
+                "{SAMPLE}\n[[line]]\nhs = \"610910\"\ndescription = \"T-shirts\"\nvalid_from = \"{from}\"\nvalid_to = \"{to}\"\nmfn = {{ type = \"ad_valorem\", percent = \"4\" }}\nsource = \"Sch 3 (2027)\"\n"
+            )
+        };
+        let Err(TariffFileError::Invalid(v)) = TariffSchedule::parse_toml(&extra("2026-12-31", "2027-12-31")) else {
+            panic!("overlap accepted")
+        };
+        assert_eq!(v.0[0].field, "line[610910].valid_from");
+        assert_eq!(v.0[0].code, "overlapping_line");
+        assert!(v.0[0].message.contains("from 2022-01-01 to 2026-12-31"), "{}", v.0[0].message);
+        let s = TariffSchedule::parse_toml(&extra("2027-01-01", "2027-12-31")).expect("consecutive periods");
+        let l = s.line(&hs("610910"), day("2027-06-01")).expect("line");
+        assert_eq!(l.source, "Sch 3 (2027)");
+    }
+
+    #[test]
+    fn floats_and_unknown_fields_are_syntax_errors_with_the_place() {
+        let e = TariffSchedule::parse_toml(&SAMPLE.replace("percent = \"10\"", "percent = 10.0")).expect_err("float");
+        assert!(matches!(&e, TariffFileError::Syntax(m) if m.contains("line 12")), "{e}");
+        let e = TariffSchedule::parse_toml(&SAMPLE.replace("name = \"Australia\"", "nmae = \"Australia\""));
+        assert!(matches!(e, Err(TariffFileError::Syntax(m)) if m.contains("nmae")));
+        let e = TariffSchedule::parse_toml("not toml [").expect_err("syntax");
+        assert_eq!(e.code(), "tariff_file_syntax");
+    }
+
+    #[test]
+    fn json_round_trips_and_deserializing_validates() {
+        let s = sample();
+        let json = serde_json::to_value(&s).expect("json");
+        assert_eq!(json["lines"][3]["valid_from"], "2022-01-01");
+        assert_eq!(json["tax"]["percent"], "10");
+        let back: TariffSchedule = serde_json::from_value(json.clone()).expect("back");
+        assert_eq!(back, s);
+        let mut bad = json;
+        bad["lines"][0]["mfn"]["rate"]["amount"]["currency"] = "USD".into();
+        let err = serde_json::from_value::<TariffSchedule>(bad).expect_err("validated");
+        assert!(err.to_string().contains("line[090111].mfn.rate.amount.currency"), "{err}");
+    }
+
+    #[test]
+    fn mfn_without_a_claim_and_the_preference_with_a_valid_proof() {
+        let s = sample();
+        let on = day("2026-03-01");
+        let line = s.line(&hs("610910"), on).expect("line");
+        let mfn = s.rate_for(line, cc("VN"), None, on).expect("mfn");
+        assert_eq!(mfn.basis, RateBasis::Mfn);
+        assert_eq!(mfn.measure, DutyMeasure::AdValorem { percent: Decimal::from(5) });
+        let claim = proof("VN", "2026-01-15", "2027-01-14");
+        let pref = s.rate_for(line, cc("VN"), Some(&claim), on).expect("preference");
+        assert_eq!(pref.measure, DutyMeasure::AdValorem { percent: Decimal::ZERO });
+        assert_eq!(
+            pref.basis,
+            RateBasis::Preferential { agreement: "RCEP".into(), certificate_number: "RCEP-2026-0001".into() }
+        );
+        assert_eq!(pref.source, "Sch 10, 6109.10.00");
+    }
+
+    #[test]
+    fn every_refused_claim_says_why() {
+        let s = sample();
+        let on = day("2026-03-01");
+        let line = s.line(&hs("610910"), on).expect("line");
+        let heading = s.line(&hs("610990"), on).expect("heading");
+        let good = proof("VN", "2026-01-15", "2027-01-14");
+        let mut unknown = good.clone();
+        unknown.agreement = "CPTPP".into();
+        assert!(matches!(s.rate_for(line, cc("VN"), Some(&unknown), on), Err(TariffError::UnknownAgreement { .. })));
+        assert!(matches!(
+            s.rate_for(line, cc("US"), Some(&proof("US", "2026-01-15", "2027-01-14")), on),
+            Err(TariffError::NotAPartner { .. })
+        ));
+        assert!(matches!(s.rate_for(heading, cc("VN"), Some(&good), on), Err(TariffError::NoPreferentialRate { .. })));
+        assert_eq!(
+            s.rate_for(line, cc("VN"), Some(&proof("CN", "2026-01-15", "2027-01-14")), on),
+            Err(TariffError::ProofOriginMismatch { proof: cc("CN"), goods: cc("VN") })
+        );
+        let expired = s.rate_for(line, cc("VN"), Some(&proof("VN", "2024-01-01", "2025-01-01")), on);
+        assert!(matches!(&expired, Err(TariffError::ProofNotValidOn { .. })));
+        assert!(expired.expect_err("e").to_string().contains("valid from 2024-01-01 to 2025-01-01, not on 2026-03-01"));
+        let early = s.rate_for(line, cc("VN"), Some(&proof("VN", "2026-03-02", "2027-01-01")), on);
+        assert!(matches!(early, Err(TariffError::ProofNotValidOn { .. })));
+        let mut blank = good;
+        blank.proof.certificate_number = " ".into();
+        assert_eq!(s.rate_for(line, cc("VN"), Some(&blank), on), Err(TariffError::MissingCertificateNumber));
+    }
+
+    proptest! {
+        #[test]
+        fn a_preference_is_never_applied_without_a_proof_valid_on_the_date(
+            origin in prop::sample::select(vec!["VN", "CN", "JP", "US", "DE"]),
+            proof_origin in prop::sample::select(vec!["VN", "CN", "JP", "US"]),
+            agreement in prop::sample::select(vec!["RCEP", "CPTPP"]),
+            issued in 0i64..1500, length in -30i64..800, on in 0i64..1500, number in "[A-Z0-9 ]{0,6}",
+            claimed in any::<bool>(),
+        ) {
+            let s = sample();
+            let base = day("2023-01-01");
+            let on = base + time::Duration::days(on);
+            let claim = PreferenceClaim {
+                agreement: agreement.into(),
+                proof: ProofOfOrigin {
+                    certificate_number: number,
+                    issued_on: base + time::Duration::days(issued),
+                    valid_until: base + time::Duration::days(issued + length),
+                    origin: cc(proof_origin),
+                },
+            };
+            let line = &s.lines()[3];
+            let r = s.rate_for(line, cc(origin), claimed.then_some(&claim), on);
+            if let Ok(AppliedRate { basis: RateBasis::Preferential { .. }, .. }) = &r {
+                let p = &claim.proof;
+                prop_assert!(claimed);
+                prop_assert!(p.issued_on <= on && on <= p.valid_until);
+                prop_assert!(p.origin == cc(origin) && !p.certificate_number.trim().is_empty());
+                prop_assert!(s.agreement(&claim.agreement).is_some_and(|a| a.partners.contains(&cc(origin))));
+            }
+            if !claimed {
+                prop_assert_eq!(r.map(|a| a.basis), Ok(RateBasis::Mfn));
+            }
+        }
+
+        #[test]
+        fn the_parser_never_panics_on_edited_files(cut in 0usize..2000, junk in "\\PC{0,8}") {
+            let mut text: String = SAMPLE.chars().take(cut).collect();
+            text.push_str(&junk);
+            let _ = TariffSchedule::parse_toml(&text);
+        }
+    }
+}
