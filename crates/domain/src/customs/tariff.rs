@@ -661,6 +661,22 @@ impl TariffSchedule {
     }
 }
 
+/// The built-in tariff files, by economy.
+pub const BUILTIN_FILES: [(&str, &str); 6] = [
+    ("AU", include_str!("../../data/tariffs/au.toml")),
+    ("DE", include_str!("../../data/tariffs/de.toml")),
+    ("GB", include_str!("../../data/tariffs/gb.toml")),
+    ("JP", include_str!("../../data/tariffs/jp.toml")),
+    ("SG", include_str!("../../data/tariffs/sg.toml")),
+    ("US", include_str!("../../data/tariffs/us.toml")),
+];
+
+/// The schedules shipped with tradewind. A file that fails validation is left out (the test
+/// suite parses every one, so a release never ships one that fails).
+pub fn builtin_schedules() -> Vec<TariffSchedule> {
+    BUILTIN_FILES.iter().filter_map(|(_, text)| TariffSchedule::parse_toml(text).ok()).collect()
+}
+
 /// The file's own shape: every number, code and date a string, checked field by field so an
 /// error names where it is.
 mod raw {
@@ -1376,6 +1392,38 @@ source = "Customs Regulation 2015"
         let mut blank = good;
         blank.proof.certificate_number = " ".into();
         assert_eq!(s.rate_for(line, cc("VN"), Some(&blank), on), Err(TariffError::MissingCertificateNumber));
+    }
+
+    #[test]
+    fn every_builtin_file_parses_with_sources_on_every_rate() {
+        // Every file's problems at once, so one run shows them all.
+        let mut problems = Vec::new();
+        for (economy, text) in BUILTIN_FILES {
+            let s = match TariffSchedule::parse_toml(text) {
+                Ok(s) => s,
+                Err(e) => {
+                    problems.push(format!("{economy}: {e}"));
+                    continue;
+                }
+            };
+            if s.economy().as_str() != economy {
+                problems.push(format!("{economy}: the file says economy {}", s.economy()));
+            }
+            if s.lines().len() < 40 {
+                problems.push(format!("{economy}: {} lines, at least 40 expected", s.lines().len()));
+            }
+            if s.tax().is_none() && economy != "US" {
+                problems.push(format!("{economy}: no import tax"));
+            }
+            // Parsing already refuses an empty source; this guards the built-ins independently.
+            for l in s.lines() {
+                if l.source.trim().is_empty() || l.preferences.iter().any(|p| p.source.trim().is_empty()) {
+                    problems.push(format!("{economy}: line {} lacks a source", l.hs));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert_eq!(builtin_schedules().len(), 6);
     }
 
     proptest! {
