@@ -900,3 +900,524 @@ impl DutiesAndTaxes for TariffAssessor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customs::tariff::tests::{day, sample};
+    use crate::customs::tariff::{PreferenceClaim, ProofOfOrigin};
+    use crate::retail::pricing::{PricedLine, line_total};
+    use proptest::prelude::*;
+
+    fn cur(c: &str) -> CurrencyCode {
+        c.parse().expect("currency")
+    }
+
+    fn m(amount: &str, c: &str) -> Money {
+        Money::new(amount.parse().expect("amount"), cur(c)).expect("money")
+    }
+
+    fn fx() -> FxRates {
+        FxRates::parse_ecb_csv(
+            "Date, USD, AUD, JPY, GBP, SGD\n2026-03-02, 1.08, 1.65, 162.50, 0.84, 1.45\n",
+            "ECB test",
+        )
+        .expect("rates")
+    }
+
+    fn line(hs: &str, value: Money, qty: &str, unit: &str, origin: &str) -> ShipmentLine {
+        ShipmentLine {
+            hs: hs.parse().expect("hs"),
+            description: "goods".into(),
+            origin: origin.parse().expect("origin"),
+            value,
+            quantity: qty.parse().expect("qty"),
+            unit: unit.into(),
+            preference: None,
+        }
+    }
+
+    fn shipment(
+        to: &str,
+        incoterm: Incoterm,
+        freight: Option<Money>,
+        insurance: Option<Money>,
+        lines: Vec<ShipmentLine>,
+    ) -> Shipment {
+        Shipment { importing: to.parse().expect("to"), date: day("2026-03-02"), incoterm, freight, insurance, lines }
+    }
+
+    /// An inline schedule for an economy's valuation and tax rules, with 6109.10 at 12 %.
+    fn economy(
+        code: &str,
+        c: &str,
+        valuation: &str,
+        tax: Option<(&str, &str, &str)>,
+        de_minimis: &str,
+        fee: &str,
+    ) -> TariffSchedule {
+        let tax = tax.map_or(String::new(), |(name, percent, base)| {
+            format!("[tax]\nname = \"{name}\"\npercent = \"{percent}\"\nbase = \"{base}\"\nsource = \"tax act\"\n")
+        });
+        let text = format!(
+            "format = \"tradewind-tariff/1\"\neconomy = \"{code}\"\nname = \"{code}\"\ncurrency = \"{c}\"\nvaluation = \"{valuation}\"\nedition = \"test\"\nsource = \"test\"\n{tax}{de_minimis}\n[[line]]\nhs = \"610910\"\ndescription = \"T-shirts\"\nmfn = {{ type = \"ad_valorem\", percent = \"12\" }}\nsource = \"tariff 6109.10\"\n{fee}"
+        );
+        TariffSchedule::parse_toml(&text).expect("inline schedule")
+    }
+
+    fn shirts(value: Money) -> Vec<ShipmentLine> {
+        vec![line("610910", value, "100", "H87", "VN")]
+    }
+
+    fn step<'a>(c: &'a LandedCost, label: &str) -> &'a CostStep {
+        c.explanation
+            .iter()
+            .find(|s| s.label == label)
+            .unwrap_or_else(|| panic!("no step {label}: {:?}", c.explanation))
+    }
+
+    #[test]
+    fn germany_cif_adds_freight_and_insurance_to_an_fob_price_and_vat_on_duty() {
+        let de = economy("DE", "EUR", "cif", Some(("VAT", "19", "customs_value_plus_duty")), "", "");
+        let s = shipment("DE", Incoterm::Fob, Some(m("120", "EUR")), Some(m("5", "EUR")), shirts(m("1000", "EUR")));
+        let c = landed_cost(&de, &s, &fx()).expect("cost");
+        // CV = 1,000 + 120 + 5 = 1,125.00; duty 12 % = 135.00; VAT 19 % × (1,125 + 135 = 1,260) = 239.40.
+        assert_eq!(c.customs_value, m("1125", "EUR"));
+        assert_eq!(c.duty, m("135", "EUR"));
+        assert_eq!(c.tax_base, m("1260", "EUR"));
+        assert_eq!(c.tax, m("239.40", "EUR"));
+        // 135.00 + 239.40 = 374.40.
+        assert_eq!(c.total_duties_and_taxes, m("374.40", "EUR"));
+        let cv = step(&c, "Customs value (CIF)");
+        assert!(cv.basis.starts_with("goods 1,000.00 + freight 120.00 + insurance 5.00"), "{}", cv.basis);
+        assert_eq!(step(&c, "VAT").basis, "19% of 1,260.00");
+        assert!(
+            c.lines[0].explanation.contains("duty 12% (MFN, tariff 6109.10) = EUR 135.00"),
+            "{}",
+            c.lines[0].explanation
+        );
+    }
+
+    #[test]
+    fn britain_cif_adds_only_insurance_to_a_cfr_price() {
+        let gb = economy("GB", "GBP", "cif", Some(("VAT", "20", "customs_value_plus_duty")), "", "");
+        let s = shipment("GB", Incoterm::Cfr, Some(m("300", "GBP")), Some(m("10", "GBP")), shirts(m("2000", "GBP")));
+        let c = landed_cost(&gb, &s, &fx()).expect("cost");
+        // CV = 2,000 + 10 = 2,010.00 (freight already in the CFR price); duty 12 % = 241.20;
+        // VAT 20 % × 2,251.20 = 450.24; total 691.44.
+        assert_eq!(c.customs_value, m("2010", "GBP"));
+        assert_eq!(c.duty, m("241.20", "GBP"));
+        assert_eq!(c.tax, m("450.24", "GBP"));
+        assert_eq!(c.total_duties_and_taxes, m("691.44", "GBP"));
+        assert!(step(&c, "Customs value (CIF)").basis.contains("freight is in the CFR price"));
+    }
+
+    #[test]
+    fn japan_cif_price_is_the_customs_value_in_whole_yen() {
+        let jp = economy("JP", "JPY", "cif", Some(("Consumption tax", "10", "customs_value_plus_duty")), "", "");
+        let s = shipment("JP", Incoterm::Cif, Some(m("30000", "JPY")), None, shirts(m("500000", "JPY")));
+        let c = landed_cost(&jp, &s, &fx()).expect("cost");
+        // CV = 500,000 (CIF price); duty 12 % = 60,000; tax 10 % × 560,000 = 56,000; total 116,000.
+        assert_eq!(c.customs_value, m("500000", "JPY"));
+        assert_eq!(c.tax, m("56000", "JPY"));
+        assert_eq!(c.total_duties_and_taxes, m("116000", "JPY"));
+    }
+
+    #[test]
+    fn singapore_takes_a_delivered_price_as_given_and_says_so() {
+        let sg = economy("SG", "SGD", "cif", Some(("GST", "9", "customs_value_plus_duty")), "", "");
+        let s = shipment("SG", Incoterm::Dap, None, None, shirts(m("1000", "SGD")));
+        let c = landed_cost(&sg, &s, &fx()).expect("cost");
+        // CV = 1,000.00; duty 120.00; GST 9 % × 1,120 = 100.80; total 220.80.
+        assert_eq!(c.tax, m("100.80", "SGD"));
+        assert_eq!(c.total_duties_and_taxes, m("220.80", "SGD"));
+        assert!(step(&c, "Customs value (CIF)").basis.contains("transport beyond the border, taken here as given"));
+    }
+
+    #[test]
+    fn united_states_fob_deducts_transport_from_a_cif_price_and_charges_the_processing_fee() {
+        let fee = "[[fee]]\nname = \"Merchandise processing fee\"\nmeasure = { type = \"mixed\", percent = \"0.3464\", minimum = { amount = { amount = \"31.67\", currency = \"USD\" }, per_unit = \"H87\" }, maximum = { amount = { amount = \"614.35\", currency = \"USD\" }, per_unit = \"H87\" } }\napplies_above = \"2500\"\nsource = \"19 CFR 24.23\"\n";
+        let us = economy("US", "USD", "fob", None, "", fee);
+        let s = shipment("US", Incoterm::Cif, Some(m("800", "USD")), Some(m("50", "USD")), shirts(m("10000", "USD")));
+        let c = landed_cost(&us, &s, &fx()).expect("cost");
+        // CV = 10,000 − 800 − 50 = 9,150.00; duty 12 % = 1,098.00;
+        // MPF 0.3464 % × 9,150 = 31.6956 → 31.70 (above the 31.67 minimum); no import tax.
+        assert_eq!(c.customs_value, m("9150", "USD"));
+        assert_eq!(c.duty, m("1098", "USD"));
+        assert_eq!(c.fees, vec![("Merchandise processing fee".to_string(), m("31.70", "USD"))]);
+        assert_eq!(c.tax, m("0", "USD"));
+        assert_eq!(c.total_duties_and_taxes, m("1129.70", "USD"));
+        assert!(
+            step(&c, "Customs value (FOB)").basis.starts_with("goods 10,000.00 − freight 800.00 − insurance 50.00")
+        );
+        assert!(step(&c, "Import tax").basis.contains("no import VAT"));
+        // At or below USD 2,500 the fee is not charged.
+        let small = shipment("US", Incoterm::Fob, None, None, shirts(m("2500", "USD")));
+        assert!(landed_cost_amounts(&us, &small, &fx()).expect("small").fees.is_empty());
+    }
+
+    #[test]
+    fn australia_fob_values_goods_alone_but_gst_includes_transport() {
+        let au = sample();
+        let s = shipment(
+            "AU",
+            Incoterm::Fob,
+            Some(m("300", "AUD")),
+            Some(m("20", "AUD")),
+            vec![line("610910", m("2000", "AUD"), "500", "H87", "VN")],
+        );
+        let c = landed_cost(&au, &s, &fx()).expect("cost");
+        // CV (FOB) = 2,000.00; duty 5 % = 100.00; GST base = 2,000 + 100 + 300 + 20 = 2,420;
+        // GST 10 % = 242.00; total 342.00 (no charge: 2,000 ≤ 2,500).
+        assert_eq!(c.customs_value, m("2000", "AUD"));
+        assert_eq!(c.duty, m("100", "AUD"));
+        assert_eq!(c.tax_base, m("2420", "AUD"));
+        assert_eq!(c.tax, m("242", "AUD"));
+        assert_eq!(c.total_duties_and_taxes, m("342", "AUD"));
+        assert!(step(&c, "GST base").basis.contains("+ international transport and insurance 320.00"));
+        // A CIF price with the same transport gives the same customs value.
+        let cif = shipment(
+            "AU",
+            Incoterm::Cif,
+            Some(m("300", "AUD")),
+            Some(m("20", "AUD")),
+            vec![line("610910", m("2320", "AUD"), "500", "H87", "VN")],
+        );
+        assert_eq!(landed_cost_amounts(&au, &cif, &fx()).expect("cif").total, m("342", "AUD"));
+    }
+
+    #[test]
+    fn hand_worked_measures_through_the_landed_cost() {
+        let au = sample();
+        let cost = |l: ShipmentLine| {
+            landed_cost_amounts(&au, &shipment("AU", Incoterm::Fob, Some(m("500", "AUD")), None, vec![l]), &fx())
+        };
+        // Specific: AUD 0.35/kg × 2,500 kg = 875.00; 2.5 t converts to the same 2,500 kg.
+        let coffee = cost(line("090111", m("5000", "AUD"), "2500", "KGM", "BR")).expect("coffee");
+        assert_eq!(coffee.duty, m("875", "AUD"));
+        let tonnes = cost(line("090111", m("5000", "AUD"), "2.5", "TNE", "BR")).expect("tonnes");
+        assert_eq!((tonnes.duty, tonnes.lines[0].quantity), (m("875", "AUD"), Decimal::from(2500)));
+        // Compound: 5 % × 8,000 + 0.50 × 1,000 l = 400 + 500 = 900.00; WET 29 % × 8,000 = 2,320.00;
+        // GST 10 % × (8,000 + 900 + 2,320 + 500) = 1,172.00; charge 0.3464 % × 8,000 = 27.71 → minimum 31.67;
+        // total 900 + 2,320 + 1,172 + 31.67 = 4,423.67.
+        let wine = cost(line("220421", m("8000", "AUD"), "1000", "LTR", "FR")).expect("wine");
+        assert_eq!((wine.duty, wine.excise, wine.tax), (m("900", "AUD"), m("2320", "AUD"), m("1172", "AUD")));
+        assert_eq!(wine.fees, vec![FeeAmount { fee: 0, amount: m("31.67", "AUD") }]);
+        assert_eq!(wine.total, m("4423.67", "AUD"));
+        // Mixed: 8 % × 1,500 = 120, but at least 2.00 × 100 pairs = 200.00.
+        let shoes = cost(line("640399", m("1500", "AUD"), "100", "H87", "IT")).expect("shoes");
+        assert_eq!(shoes.duty, m("200", "AUD"));
+    }
+
+    #[test]
+    fn freight_is_apportioned_by_value_exactly() {
+        let de = economy("DE", "EUR", "cif", Some(("VAT", "19", "customs_value_plus_duty")), "", "");
+        let lines =
+            vec![line("610910", m("600", "EUR"), "1", "H87", "VN"), line("610910", m("400", "EUR"), "1", "H87", "VN")];
+        let a = landed_cost_amounts(&de, &shipment("DE", Incoterm::Exw, Some(m("100.01", "EUR")), None, lines), &fx())
+            .expect("cost");
+        // 100.01 × 600/1,000 = 60.006 → 60.01; the last line takes the rest, 40.00.
+        assert_eq!((a.lines[0].freight, a.lines[1].freight), (m("60.01", "EUR"), m("40", "EUR")));
+        assert_eq!(a.customs_value, m("1100.01", "EUR"));
+    }
+
+    #[test]
+    fn amounts_in_other_currencies_are_converted_and_the_rate_is_stated() {
+        let au = sample();
+        let s = shipment(
+            "AU",
+            Incoterm::Fob,
+            Some(m("100", "USD")),
+            None,
+            vec![line("610910", m("1000", "USD"), "10", "H87", "VN")],
+        );
+        let c = landed_cost(&au, &s, &fx()).expect("cost");
+        // USD 1,000 × 1.65 / 1.08 = 1,527.777… → AUD 1,527.78.
+        assert_eq!(c.customs_value, m("1527.78", "AUD"));
+        assert!(step(&c, "Goods").basis.contains("USD converted at 1.52777778 AUD per USD (2026-03-02, ECB test)"));
+        let no_rate =
+            shipment("AU", Incoterm::Fob, None, None, vec![line("610910", m("1000", "CHF"), "1", "H87", "VN")]);
+        assert_eq!(
+            landed_cost_amounts(&au, &no_rate, &fx()),
+            Err(LandedCostError::NoExchangeRate { from: cur("CHF"), to: cur("AUD") })
+        );
+    }
+
+    #[test]
+    fn under_de_minimis_nothing_is_levied_and_the_explanation_says_so() {
+        let au = sample();
+        let s = shipment("AU", Incoterm::Fob, Some(m("40", "AUD")), None, shirts(m("900", "AUD")));
+        let c = landed_cost(&au, &s, &fx()).expect("cost");
+        assert_eq!(c.total_duties_and_taxes, m("0", "AUD"));
+        assert!(step(&c, "Duty").basis.contains("at or below the de minimis of AUD 1,000.00"), "{:?}", c.explanation);
+        assert!(step(&c, "GST").basis.contains("no GST"));
+    }
+
+    #[test]
+    fn a_preference_with_proof_lowers_the_duty() {
+        let au = sample();
+        let mut l = line("610910", m("2000", "AUD"), "500", "H87", "VN");
+        l.preference = Some(PreferenceClaim {
+            agreement: "RCEP".into(),
+            proof: ProofOfOrigin {
+                certificate_number: "VN-RCEP-77".into(),
+                issued_on: day("2026-02-01"),
+                valid_until: day("2027-01-31"),
+                origin: "VN".parse().expect("vn"),
+            },
+        });
+        let c =
+            landed_cost(&au, &shipment("AU", Incoterm::Fob, Some(m("300", "AUD")), None, vec![l]), &fx()).expect("c");
+        assert_eq!(c.duty, m("0", "AUD"));
+        assert!(c.lines[0].explanation.contains("RCEP preference, proof of origin VN-RCEP-77"));
+    }
+
+    #[test]
+    fn every_refusal_names_what_to_fix() {
+        let au = sample();
+        let de = economy("DE", "EUR", "cif", Some(("VAT", "19", "customs_value_plus_duty")), "", "");
+        let ok = |incoterm, freight| shipment("AU", incoterm, freight, None, shirts(m("2000", "AUD")));
+        let wrong = shipment("DE", Incoterm::Fob, None, None, shirts(m("1", "EUR")));
+        assert!(matches!(landed_cost_amounts(&au, &wrong, &fx()), Err(LandedCostError::WrongSchedule { .. })));
+        assert_eq!(
+            landed_cost_amounts(&au, &shipment("AU", Incoterm::Fob, None, None, vec![]), &fx()),
+            Err(LandedCostError::NoLines)
+        );
+        // FOB economy, CFR price: freight must be deducted.
+        let e = landed_cost_amounts(&au, &ok(Incoterm::Cfr, None), &fx()).expect_err("freight");
+        assert!(e.to_string().contains("AU values goods FOB and a CFR price includes main carriage"), "{e}");
+        // FOB price into Australia: GST needs the transport.
+        let e = landed_cost_amounts(&au, &ok(Incoterm::Fob, None), &fx()).expect_err("freight for GST");
+        assert!(e.to_string().contains("GST is levied on a value that includes international transport"), "{e}");
+        // CIF economy, EXW price: freight must be added.
+        let exw = shipment("DE", Incoterm::Exw, None, None, shirts(m("1000", "EUR")));
+        assert!(matches!(
+            landed_cost_amounts(&de, &exw, &fx()),
+            Err(LandedCostError::MissingFreight { incoterm: Incoterm::Exw, .. })
+        ));
+        let e = landed_cost_amounts(&au, &ok(Incoterm::Cif, Some(m("2500", "AUD"))), &fx()).expect_err("too much");
+        assert!(matches!(e, LandedCostError::TransportExceedsPrice { .. }));
+        let unknown = shipment(
+            "AU",
+            Incoterm::Fob,
+            Some(m("1", "AUD")),
+            None,
+            vec![line("850440", m("2000", "AUD"), "1", "H87", "CN")],
+        );
+        let e = landed_cost_amounts(&au, &unknown, &fx()).expect_err("unknown");
+        assert_eq!(e.code(), "hs_not_in_tariff");
+        assert!(e.to_string().starts_with("line 1 (850440): 850440 is not in the tariff of AU"), "{e}");
+        let litres = shipment(
+            "AU",
+            Incoterm::Fob,
+            Some(m("1", "AUD")),
+            None,
+            vec![line("090111", m("2000", "AUD"), "10", "LTR", "BR")],
+        );
+        assert!(matches!(
+            landed_cost_amounts(&au, &litres, &fx()),
+            Err(LandedCostError::Duty { source: DutyError::WrongUnit { .. }, .. })
+        ));
+        let negative = shipment("AU", Incoterm::Fob, Some(m("-1", "AUD")), None, shirts(m("2000", "AUD")));
+        assert_eq!(landed_cost_amounts(&au, &negative, &fx()), Err(LandedCostError::Negative { what: "freight" }));
+    }
+
+    #[test]
+    fn the_result_serializes_for_the_api() {
+        let au = sample();
+        let s = shipment("AU", Incoterm::Fob, Some(m("300", "AUD")), None, shirts(m("2000", "AUD")));
+        let json = serde_json::to_value(landed_cost(&au, &s, &fx()).expect("c")).expect("json");
+        // Duty 5 % × 2,000 = 100; GST 10 % × (2,000 + 100 + 300) = 240; total 340.
+        assert_eq!(json["total_duties_and_taxes"]["amount"], "340");
+        assert_eq!(json["lines"][0]["rate"]["basis"]["basis"], "mfn");
+    }
+
+    fn priced(hs: &str, origin: &str, unit_price: Money, qty: u32) -> PricedLine {
+        PricedLine {
+            offer_id: "o".into(),
+            product_id: "p".into(),
+            title: "Cotton T-shirt".into(),
+            hs_code: hs.parse().expect("hs"),
+            origin_country: origin.parse().expect("origin"),
+            unit_price,
+            quantity: qty,
+            line_total: line_total(unit_price, qty).expect("total"),
+        }
+    }
+
+    fn assessor() -> TariffAssessor {
+        TariffAssessor { schedules: vec![sample()], fx: fx(), today: || day("2026-03-02") }
+    }
+
+    #[test]
+    fn a_ddp_parcel_is_assessed_with_each_line_explained() {
+        let lines = [priced("610910", "CN", m("150", "AUD"), 10)];
+        let req = LandedCostRequest {
+            destination: "AU".parse().expect("au"),
+            seller_country: "CN".parse().expect("cn"),
+            lines: &lines,
+            goods: m("1500", "AUD"),
+            shipping: m("60", "AUD"),
+        };
+        // DDP into an FOB economy: shipping 60 is deducted, CV 1,500; duty 5 % = 75.00;
+        // GST 10 % × (1,500 + 75 + 60) = 163.50; total 238.50.
+        let DutiesAndTaxesQuote::Included { amount, basis } = assessor().assess(&req) else { panic!("included") };
+        assert_eq!(amount, m("238.50", "AUD"));
+        assert!(basis.contains("Duty 5% on AUD 1,500.00 (6109.10, MFN) = AUD 75.00"), "{basis}");
+        assert!(basis.contains("GST 10% on AUD 1,635.00 = AUD 163.50"), "{basis}");
+    }
+
+    #[test]
+    fn a_parcel_priced_in_another_currency_is_quoted_in_that_currency() {
+        let lines = [priced("610910", "CN", m("100", "USD"), 10)];
+        let req = LandedCostRequest {
+            destination: "AU".parse().expect("au"),
+            seller_country: "US".parse().expect("us"),
+            lines: &lines,
+            goods: m("1000", "USD"),
+            shipping: m("0", "USD"),
+        };
+        let DutiesAndTaxesQuote::Included { amount, basis } = assessor().assess(&req) else { panic!("included") };
+        // USD 1,000 → AUD 1,527.78 (above de minimis); duty 5 % = 76.39; GST 10 % × 1,604.17 = 160.42;
+        // AUD 236.81 × 1.08 / 1.65 = 155.003… → USD 155.00.
+        assert_eq!(amount, m("155.00", "USD"));
+        assert!(basis.contains("total AUD 236.81 = USD 155.00"), "{basis}");
+    }
+
+    #[test]
+    fn domestic_unknown_and_unassessable_parcels_are_not_included_with_the_reason() {
+        let lines = [priced("610910", "CN", m("150", "AUD"), 1)];
+        let req = |to: &str, from: &str, hs_lines: &[PricedLine]| {
+            let r = LandedCostRequest {
+                destination: to.parse().expect("to"),
+                seller_country: from.parse().expect("from"),
+                lines: hs_lines,
+                goods: m("150", "AUD"),
+                shipping: m("10", "AUD"),
+            };
+            match assessor().assess(&r) {
+                DutiesAndTaxesQuote::NotIncluded { reason } => reason,
+                other => panic!("expected not included, got {other:?}"),
+            }
+        };
+        assert!(req("AU", "AU", &lines).contains("domestic sale within AU"));
+        assert!(req("NZ", "AU", &lines).contains("no tariff for New Zealand"));
+        let unknown = [priced("850440", "CN", m("150", "AUD"), 1)];
+        assert!(req("AU", "CN", &unknown).contains("850440 is not in the tariff of AU"));
+        // Under the AUD 1,000 de minimis the parcel is assessed at zero.
+        let r = LandedCostRequest {
+            destination: "AU".parse().expect("au"),
+            seller_country: "CN".parse().expect("cn"),
+            lines: &lines,
+            goods: m("150", "AUD"),
+            shipping: m("10", "AUD"),
+        };
+        assert!(
+            matches!(assessor().assess(&r), DutiesAndTaxesQuote::Included { amount, .. } if amount.amount().is_zero())
+        );
+    }
+
+    #[test]
+    fn landed_cost_on_a_builtin_schedule() {
+        let de = crate::customs::tariff::builtin_schedules().into_iter().find(|s| s.economy().as_str() == "DE");
+        let de = de.expect("DE parses");
+        let l = &de.lines()[0];
+        let hs: HsCode =
+            if l.hs.as_str().len() == 6 { l.hs.clone() } else { format!("{}00", l.hs).parse().expect("hs") };
+        let mut sl = line(hs.as_str(), m("10000", "EUR"), "1000", l.unit.as_deref().unwrap_or("H87"), "US");
+        sl.unit = l.unit.clone().unwrap_or_else(|| "H87".into());
+        let s = Shipment {
+            date: l.valid_from.unwrap_or(day("2026-03-02")),
+            ..shipment("DE", Incoterm::Cif, None, None, vec![sl])
+        };
+        let c = landed_cost(&de, &s, &fx()).expect("cost");
+        let fees: Decimal = c.fees.iter().map(|(_, f)| f.amount()).sum();
+        assert_eq!(c.total_duties_and_taxes.amount(), c.duty.amount() + c.excise.amount() + c.tax.amount() + fees);
+        assert_eq!(c.tax_name.as_deref(), de.tax().map(|t| t.name.as_str()));
+    }
+
+    proptest! {
+        #[test]
+        fn totals_add_up_duty_is_never_negative_and_de_minimis_levies_nothing(
+            values in prop::collection::vec((1i64..50_000_000, 0usize..4, 1i64..5000), 1..5),
+            freight in 0i64..1_000_000, insurance in prop::option::of(0i64..100_000),
+            incoterm in prop::sample::select(Incoterm::ALL.to_vec()),
+            claim in any::<bool>(), proof_days in -400i64..400,
+        ) {
+            let au = sample();
+            let aud = cur("AUD");
+            let kinds = [("610910", "H87"), ("220421", "LTR"), ("090111", "KGM"), ("640399", "H87")];
+            let lines: Vec<ShipmentLine> = values.iter().map(|(v, k, q)| {
+                let (hs, unit) = kinds[*k];
+                let mut l = line(hs, Money::from_minor_units(*v, aud), "1", unit, "VN");
+                l.quantity = Decimal::from(*q);
+                if claim {
+                    l.preference = Some(PreferenceClaim { agreement: "RCEP".into(), proof: ProofOfOrigin {
+                        certificate_number: "C1".into(),
+                        issued_on: day("2026-03-02") + time::Duration::days(proof_days.min(0)),
+                        valid_until: day("2026-03-02") + time::Duration::days(proof_days),
+                        origin: "VN".parse().expect("vn"),
+                    }});
+                }
+                l
+            }).collect();
+            let goods: i64 = values.iter().map(|(v, _, _)| v).sum();
+            let s = shipment("AU", incoterm, Some(Money::from_minor_units(freight, aud)), insurance.map(|i| Money::from_minor_units(i, aud)), lines);
+            match landed_cost(&au, &s, &fx()) {
+                Ok(c) => {
+                    let fees: Decimal = c.fees.iter().map(|(_, f)| f.amount()).sum();
+                    prop_assert_eq!(c.total_duties_and_taxes.amount(), c.duty.amount() + c.excise.amount() + c.tax.amount() + fees);
+                    prop_assert!(c.duty.amount() >= Decimal::ZERO && c.tax.amount() >= Decimal::ZERO);
+                    let line_cv: Decimal = c.lines.iter().map(|l| l.customs_value.amount()).sum();
+                    prop_assert_eq!(line_cv, c.customs_value.amount());
+                    for l in &c.lines {
+                        prop_assert!(l.duty.amount() >= Decimal::ZERO);
+                        if matches!(l.rate.basis, RateBasis::Preferential { .. }) {
+                            prop_assert!(claim && proof_days >= 0, "preference applied without a proof valid on the date");
+                        }
+                    }
+                    if c.customs_value.amount() <= Decimal::ONE_THOUSAND {
+                        prop_assert!(c.total_duties_and_taxes.amount().is_zero());
+                    }
+                    let amounts = landed_cost_amounts(&au, &s, &fx()).expect("same numbers");
+                    prop_assert_eq!(amounts.total, c.total_duties_and_taxes);
+                }
+                // Refused only when a CIF-type price is smaller than the transport deducted from it,
+                // or when a claimed preference has no valid proof (refused, never silently applied).
+                Err(LandedCostError::TransportExceedsPrice { .. }) => prop_assert!(freight + insurance.unwrap_or(0) > 0 && goods > 0),
+                Err(LandedCostError::Tariff { source: TariffError::ProofNotValidOn { .. } | TariffError::NoPreferentialRate { .. }, .. }) => prop_assert!(claim),
+                Err(e) => prop_assert!(false, "unexpected refusal: {}", e),
+            }
+        }
+
+        #[test]
+        fn apportioned_shares_are_never_negative_and_add_up_exactly(
+            amount in 0i64..10_000_000, weights in prop::collection::vec(0i64..1_000_000, 1..8),
+        ) {
+            let usd = cur("USD");
+            let w: Vec<Decimal> = weights.iter().map(|x| Decimal::new(*x, 2)).collect();
+            let total: Decimal = w.iter().sum();
+            let mut shares = Vec::new();
+            apportion(Decimal::new(amount, 2), &w, total, usd, |_, s| shares.push(s)).expect("apportion");
+            prop_assert!(shares.iter().all(|s| *s >= Decimal::ZERO));
+            prop_assert_eq!(shares.iter().sum::<Decimal>(), Decimal::new(amount, 2));
+        }
+    }
+
+    /// A rough throughput figure for the fast path (run with `--ignored --nocapture`, optimised).
+    #[test]
+    #[ignore]
+    fn throughput_of_one_line_landed_costs() {
+        let au = sample();
+        let s = shipment("AU", Incoterm::Fob, Some(m("300", "AUD")), None, shirts(m("2000", "AUD")));
+        let rates = fx();
+        let n = 200_000;
+        let start = std::time::Instant::now();
+        let mut total = Decimal::ZERO;
+        for _ in 0..n {
+            total += landed_cost_amounts(&au, &s, &rates).expect("cost").total.amount();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!("{:.0} landed costs per second (checksum {total})", f64::from(n) / secs);
+    }
+}

@@ -494,7 +494,7 @@ impl CodedError for TariffError {
             TariffError::NoPreferentialRate { .. } => "no_preferential_rate",
             TariffError::ProofOriginMismatch { .. } => "proof_origin_mismatch",
             TariffError::ProofNotValidOn { .. } => "proof_not_valid_on_date",
-            TariffError::MissingCertificateNumber { .. } => "proof_number_missing",
+            TariffError::MissingCertificateNumber => "proof_number_missing",
         }
     }
 }
