@@ -5,3 +5,4 @@
 //! this in later slices.
 
 pub mod duty;
+pub mod origin;
