@@ -336,7 +336,11 @@ impl Context<'_> {
                 }
             };
             match why_not {
-                None => self.reasoning.push(format!("{label} changes {level} (to {required}): it may be used.")),
+                None => {
+                    let from = &input.hs.as_str()[..input.hs.as_str().len().min(digits)];
+                    self.reasoning
+                        .push(format!("{label} changes {level} (from {from} to {required}): it may be used."));
+                }
                 Some(why) => {
                     failing = failing.checked_add(input.value.amount()).ok_or(OriginError::Overflow)?;
                     self.reasoning.push(format!("{label} {why}: it fails the change of {level}."));
@@ -918,7 +922,7 @@ mod tests {
         let decision = decide(&agreement("CC"), &chocolate).expect("decision");
         assert!(!decision.eligible);
         assert!(said(&decision, "cocoa beans (1801, from GH) stays in chapter 18"));
-        assert!(said(&decision, "sugar (170199, from BR) changes chapter"));
+        assert!(said(&decision, "sugar (170199, from BR) changes chapter (from 17 to 18): it may be used."));
         assert!(said(&decision, "USD 30.00, 30.00 % of the FOB price USD 100.00"));
         assert!(said(&decision, "above the 10 % de minimis tolerance"));
     }
