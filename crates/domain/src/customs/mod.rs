@@ -4,4 +4,6 @@
 //! minimum and/or maximum). Tariff schedules, valuation, origin and declarations build on
 //! this in later slices.
 
+pub mod clearance;
 pub mod duty;
+pub mod risk;
