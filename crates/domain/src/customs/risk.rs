@@ -376,3 +376,307 @@ pub fn select(profile: &RiskProfile, input: &RiskInput) -> Selection {
     let lane = fired.iter().map(|f| f.lane).chain(sampled).max().unwrap_or(Lane::Green);
     Selection { lane, fired, sampled }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn money(amount: &str, currency: &str) -> Money {
+        Money::new(amount.parse().expect("decimal"), currency.parse().expect("currency")).expect("money")
+    }
+
+    fn item(hs: &str, origin: &str, value: Money, quantity: &str, unit: &str) -> RiskItem {
+        RiskItem {
+            hs: hs.parse().expect("hs"),
+            origin: origin.parse().expect("country"),
+            value,
+            quantity: quantity.parse().expect("quantity"),
+            unit: unit.to_string(),
+        }
+    }
+
+    fn input(items: Vec<RiskItem>) -> RiskInput {
+        RiskInput {
+            declaration_number: "24DE000000000001".into(),
+            trader_compliance: 90,
+            trader_prior_declarations: 500,
+            items,
+        }
+    }
+
+    /// The default rules with sampling off, so only rules decide.
+    fn rules_only() -> RiskProfile {
+        RiskProfile { sampling: Sampling { red_per_10000: 0, yellow_per_10000: 0 }, ..RiskProfile::default_profile() }
+    }
+
+    fn ids(s: &Selection) -> Vec<(String, Option<u32>)> {
+        s.fired.iter().map(|f| (f.id.clone(), f.item)).collect()
+    }
+
+    #[test]
+    fn the_default_profile_is_valid() {
+        assert_eq!(RiskProfile::default_profile().validate(), Ok(()));
+    }
+
+    #[test]
+    fn plain_goods_from_a_compliant_trader_go_green() {
+        let s = select(&rules_only(), &input(vec![item("090111", "BR", money("5000", "USD"), "1000", "KGM")]));
+        assert_eq!(s, Selection { lane: Lane::Green, fired: vec![], sampled: None });
+    }
+
+    #[test]
+    fn excise_goods_go_yellow_and_name_the_item() {
+        let s = select(
+            &rules_only(),
+            &input(vec![
+                item("090111", "BR", money("5000", "USD"), "1000", "KGM"),
+                item("220830", "GB", money("900", "USD"), "60", "LTR"),
+            ]),
+        );
+        assert_eq!(s.lane, Lane::Yellow);
+        assert_eq!(ids(&s), vec![("spirits".to_string(), Some(2))]);
+    }
+
+    #[test]
+    fn timber_is_red_only_from_the_named_origin() {
+        let from_mm = select(&rules_only(), &input(vec![item("440349", "MM", money("9000", "USD"), "20", "MTQ")]));
+        assert_eq!(from_mm.lane, Lane::Red);
+        assert_eq!(ids(&from_mm), vec![("timber-myanmar".to_string(), Some(1))]);
+        let from_fi = select(&rules_only(), &input(vec![item("440349", "FI", money("9000", "USD"), "20", "MTQ")]));
+        assert_eq!(from_fi.lane, Lane::Green);
+    }
+
+    #[test]
+    fn undervaluation_compares_per_unit_in_the_same_currency_and_unit() {
+        // Reference USD 150 a piece, 30 % tolerance: below 150 × 0.70 = USD 105 a piece fires.
+        // 100 pieces at USD 10 400 is USD 104 a piece: fires.
+        let low = select(&rules_only(), &input(vec![item("851713", "VN", money("10400", "USD"), "100", "H87")]));
+        assert_eq!(low.lane, Lane::Red);
+        assert_eq!(ids(&low), vec![("smartphone-undervaluation".to_string(), Some(1))]);
+        // USD 10 500 is exactly USD 105 a piece: not more than 30 % below, does not fire.
+        let edge = select(&rules_only(), &input(vec![item("851713", "VN", money("10500", "USD"), "100", "H87")]));
+        assert_eq!(edge.lane, Lane::Green);
+        // Another currency or unit is not compared rather than guessed at.
+        let eur = select(&rules_only(), &input(vec![item("851713", "VN", money("1", "EUR"), "100", "H87")]));
+        assert_eq!(eur.lane, Lane::Green);
+        let kgm = select(&rules_only(), &input(vec![item("851713", "VN", money("1", "USD"), "100", "KGM")]));
+        assert_eq!(kgm.lane, Lane::Green);
+        let none = select(&rules_only(), &input(vec![item("851713", "VN", money("1", "USD"), "0", "H87")]));
+        assert_eq!(none.lane, Lane::Green);
+    }
+
+    #[test]
+    fn trader_rules_fire_once_on_the_declaration() {
+        let goods = vec![item("090111", "BR", money("5000", "USD"), "1000", "KGM")];
+        let poor = RiskInput { trader_compliance: 49, ..input(goods.clone()) };
+        assert_eq!(ids(&select(&rules_only(), &poor)), vec![("low-compliance".to_string(), None)]);
+        let fair = RiskInput { trader_compliance: 50, ..input(goods.clone()) };
+        assert!(select(&rules_only(), &fair).fired.is_empty());
+        let new = RiskInput { trader_prior_declarations: 3, ..input(goods.clone()) };
+        assert_eq!(ids(&select(&rules_only(), &new)), vec![("new-trader".to_string(), None)]);
+        let known = RiskInput { trader_prior_declarations: 4, ..input(goods) };
+        assert!(select(&rules_only(), &known).fired.is_empty());
+    }
+
+    #[test]
+    fn value_above_alone_looks_at_the_declaration_total() {
+        let profile = RiskProfile {
+            seed: 1,
+            rules: vec![RiskRule {
+                id: "big".into(),
+                description: "over USD 10 000 declared".into(),
+                lane: Lane::Yellow,
+                condition: RiskCondition::ValueAbove(money("10000", "USD")),
+            }],
+            sampling: Sampling { red_per_10000: 0, yellow_per_10000: 0 },
+        };
+        // 6 000 + 5 000 = 11 000 > 10 000; the EUR line is not added in.
+        let two = input(vec![
+            item("090111", "BR", money("6000", "USD"), "1", "KGM"),
+            item("090111", "BR", money("5000", "USD"), "1", "KGM"),
+            item("090111", "BR", money("99999", "EUR"), "1", "KGM"),
+        ]);
+        assert_eq!(ids(&select(&profile, &two)), vec![("big".to_string(), None)]);
+        let one = input(vec![item("090111", "BR", money("10000", "USD"), "1", "KGM")]);
+        assert!(select(&profile, &one).fired.is_empty());
+    }
+
+    #[test]
+    fn sampling_can_raise_the_lane_but_never_lower_it() {
+        let always_red =
+            RiskProfile { sampling: Sampling { red_per_10000: 10_000, yellow_per_10000: 0 }, ..rules_only() };
+        let s = select(&always_red, &input(vec![]));
+        assert_eq!((s.lane, s.sampled), (Lane::Red, Some(Lane::Red)));
+        let always_yellow =
+            RiskProfile { sampling: Sampling { red_per_10000: 0, yellow_per_10000: 10_000 }, ..rules_only() };
+        let timber = input(vec![item("440349", "MM", money("9000", "USD"), "20", "MTQ")]);
+        let s = select(&always_yellow, &timber);
+        assert_eq!((s.lane, s.sampled), (Lane::Red, Some(Lane::Yellow)));
+    }
+
+    #[test]
+    fn profiles_read_from_toml() {
+        let text = r#"
+            seed = 7
+            sampling = { red_per_10000 = 200, yellow_per_10000 = 500 }
+
+            [[rules]]
+            id = "tobacco"
+            description = "Tobacco"
+            lane = "yellow"
+            condition = { hs_prefix = "24" }
+
+            [[rules]]
+            id = "cheap-phones"
+            description = "Phones under reference"
+            lane = "red"
+            [rules.condition.unit_value_below_reference]
+            hs_prefix = "851713"
+            reference_per_unit = { amount = "150", currency = "USD" }
+            unit = "H87"
+            tolerance_percent = "30"
+
+            [[rules]]
+            id = "new-from-cn"
+            description = "New trader, Chinese toys"
+            lane = "yellow"
+            condition = { all = [{ new_trader = { max_prior_declarations = 0 } }, { origin = "CN" }, { hs_prefix = "9503" }] }
+        "#;
+        let p = RiskProfile::parse_toml(text).expect("valid profile");
+        assert_eq!(p.seed, 7);
+        assert_eq!(p.rules.len(), 3);
+        assert_eq!(p.rules[0].condition, RiskCondition::HsPrefix("24".into()));
+        assert!(matches!(
+            &p.rules[1].condition,
+            RiskCondition::UnitValueBelowReference { tolerance_percent, .. } if *tolerance_percent == Decimal::from(30)
+        ));
+        let toys = RiskInput {
+            trader_prior_declarations: 0,
+            ..input(vec![item("950300", "CN", money("1", "USD"), "1", "H87")])
+        };
+        assert_eq!(ids(&select(&p, &toys))[0], ("new-from-cn".to_string(), Some(1)));
+        assert!(matches!(RiskProfile::parse_toml("seed = "), Err(RiskProfileError::Toml(_))));
+    }
+
+    #[test]
+    fn invalid_profiles_are_refused_with_every_problem() {
+        let text = r#"
+            seed = 1
+            sampling = { red_per_10000 = 6000, yellow_per_10000 = 5000 }
+            [[rules]]
+            id = ""
+            description = ""
+            lane = "red"
+            condition = { hs_prefix = "24.02" }
+            [[rules]]
+            id = "a"
+            description = ""
+            lane = "red"
+            condition = { trader_compliance_below = 120 }
+            [[rules]]
+            id = "a"
+            description = ""
+            lane = "red"
+            condition = { all = [] }
+        "#;
+        let Err(RiskProfileError::Invalid(errors)) = RiskProfile::parse_toml(text) else {
+            panic!("the profile should be refused")
+        };
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "rules[0].id",
+                "rules[0].condition.hs_prefix",
+                "rules[1].condition.trader_compliance_below",
+                "rules[2].id",
+                "rules[2].condition.all",
+                "sampling",
+            ]
+        );
+        let over = RiskProfile { sampling: Sampling { red_per_10000: 10_001, yellow_per_10000: 0 }, ..rules_only() };
+        let errors = over.validate().expect_err("rate over 10 000");
+        assert_eq!(errors.0[0].field, "sampling.red_per_10000");
+        let mut bad_reference = rules_only();
+        bad_reference.rules.push(RiskRule {
+            id: "ref".into(),
+            description: String::new(),
+            lane: Lane::Red,
+            condition: RiskCondition::UnitValueBelowReference {
+                hs_prefix: "85".into(),
+                reference_per_unit: money("0", "USD"),
+                unit: " ".into(),
+                tolerance_percent: Decimal::ONE_HUNDRED,
+            },
+        });
+        let errors = bad_reference.validate().expect_err("bad reference rule");
+        assert_eq!(errors.0.len(), 3);
+        let shown = RiskProfileError::Invalid(errors).to_string();
+        assert!(shown.contains("the reference price per unit must be above zero"), "{shown}");
+    }
+
+    #[test]
+    fn sampling_rates_hold_over_a_hundred_thousand_numbers() {
+        let p = RiskProfile::default_profile();
+        let (mut red, mut yellow) = (0u32, 0u32);
+        for n in 0..100_000u32 {
+            match sample(&p, &format!("24DE{n:012}")) {
+                Some(Lane::Red) => red += 1,
+                Some(Lane::Yellow) => yellow += 1,
+                _ => {}
+            }
+        }
+        // 2 % and 5 % of 100 000, within half a point (500 declarations) either way.
+        assert!((1_500..=2_500).contains(&red), "red sampled {red}");
+        assert!((4_500..=5_500).contains(&yellow), "yellow sampled {yellow}");
+    }
+
+    #[test]
+    fn the_seed_changes_the_draw() {
+        let draws = |seed| (0..50).map(|n| sample_draw(seed, &format!("N{n}"))).collect::<Vec<_>>();
+        assert_ne!(draws(1), draws(2));
+        assert!(draws(1).iter().all(|d| *d < 10_000));
+    }
+
+    fn any_item() -> impl Strategy<Value = RiskItem> {
+        (
+            prop_oneof![Just("240220"), Just("220830"), Just("440349"), Just("851713"), Just("090111")],
+            prop_oneof![Just("MM"), Just("CN"), Just("DE")],
+            0i64..2_000_000,
+            1u32..500,
+        )
+            .prop_map(|(hs, origin, cents, q)| RiskItem {
+                hs: hs.parse().expect("hs"),
+                origin: origin.parse().expect("country"),
+                value: Money::from_minor_units(cents, "USD".parse().expect("usd")),
+                quantity: Decimal::from(q),
+                unit: "H87".into(),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn selection_is_deterministic_and_never_below_a_fired_rule(
+            number in "[A-Z0-9]{6,18}",
+            compliance in 0u8..=100,
+            prior in 0u32..10,
+            items in proptest::collection::vec(any_item(), 0..5),
+        ) {
+            let p = RiskProfile::default_profile();
+            let i = RiskInput { declaration_number: number, trader_compliance: compliance, trader_prior_declarations: prior, items };
+            let first = select(&p, &i);
+            prop_assert_eq!(&first, &select(&p, &i.clone()));
+            // The sample depends on the number alone, not on the goods.
+            prop_assert_eq!(first.sampled, select(&p, &RiskInput { items: vec![], ..i.clone() }).sampled);
+            for f in &first.fired {
+                prop_assert!(first.lane >= f.lane);
+            }
+            if let Some(s) = first.sampled {
+                prop_assert!(first.lane >= s);
+            }
+            let top = first.fired.iter().map(|f| f.lane).chain(first.sampled).max().unwrap_or(Lane::Green);
+            prop_assert_eq!(first.lane, top);
+        }
+    }
+}
