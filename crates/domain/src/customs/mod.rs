@@ -4,6 +4,8 @@
 //! minimum and/or maximum). Tariff schedules, valuation, origin and declarations build on
 //! this in later slices.
 
+pub mod agencies;
 pub mod clearance;
 pub mod duty;
+pub mod reconciliation;
 pub mod risk;
