@@ -6,6 +6,7 @@
 
 pub mod agencies;
 pub mod clearance;
+pub mod drawback;
 pub mod duty;
 pub mod reconciliation;
 pub mod risk;
