@@ -10,3 +10,4 @@ pub mod drawback;
 pub mod duty;
 pub mod reconciliation;
 pub mod risk;
+pub mod time_release;
