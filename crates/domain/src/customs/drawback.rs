@@ -207,9 +207,8 @@ impl DrawbackAssessment {
                     .lines
                     .iter()
                     .filter(|l| l.import_declaration == b.import_declaration && l.import_item == b.item)
-                    .map(|l| l.quantity)
-                    .sum();
-                ImportBalance { already_claimed: b.already_claimed + more, ..b.clone() }
+                    .fold(Decimal::ZERO, |a, l| a.saturating_add(l.quantity));
+                ImportBalance { already_claimed: b.already_claimed.saturating_add(more), ..b.clone() }
             })
             .collect()
     }

@@ -110,7 +110,7 @@ pub fn reconcile(
             });
         }
         let allowed = manifest_gross_kg.abs().saturating_mul(tolerance) / Decimal::ONE_HUNDRED;
-        if (declared_gross_kg - manifest_gross_kg).abs() > allowed {
+        if declared_gross_kg.saturating_sub(manifest_gross_kg).abs() > allowed {
             out.discrepancies.push(Discrepancy {
                 transport_document: k.clone(),
                 field: ReconciledField::GrossKg,

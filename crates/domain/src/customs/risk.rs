@@ -141,11 +141,12 @@ fn undervalued(item: &RiskItem, hs_prefix: &str, reference: &Money, unit: &str, 
         return false;
     }
     // value / quantity < reference × (1 − tolerance/100), multiplied out to avoid a division.
-    let floor = reference.amount() * (Decimal::ONE_HUNDRED - tolerance_percent) / Decimal::ONE_HUNDRED;
-    match floor.checked_mul(item.quantity) {
-        Some(threshold) => item.value.amount() < threshold,
-        None => false,
-    }
+    let threshold = reference
+        .amount()
+        .checked_mul(Decimal::ONE_HUNDRED - tolerance_percent)
+        .and_then(|x| x.checked_mul(item.quantity))
+        .map(|x| x / Decimal::ONE_HUNDRED);
+    threshold.is_some_and(|t| item.value.amount() < t)
 }
 
 /// One targeting rule.

@@ -88,7 +88,7 @@ fn figures(label: String, mut seconds: Vec<i64>) -> Option<Figures> {
     let n = seconds.len();
     let minutes = |s: Decimal| (s / Decimal::from(60)).round_dp(2);
     let sum: i128 = seconds.iter().map(|s| i128::from(*s)).sum();
-    let mean = Decimal::from_i128_with_scale(sum, 0) / Decimal::from(n);
+    let mean = Decimal::try_from_i128_with_scale(sum, 0).unwrap_or(Decimal::MAX) / Decimal::from(n);
     let median = if n % 2 == 1 {
         Decimal::from(seconds[n / 2])
     } else {
