@@ -11,7 +11,13 @@
 //! claiming anything twice; [`time_release`] gives the WCO Time Release Study figures;
 //! [`submission`] runs a lodged declaration through all of it.
 
+pub mod agencies;
+pub mod clearance;
+pub mod drawback;
 pub mod duty;
 pub mod landed_cost;
 pub mod origin;
+pub mod reconciliation;
+pub mod risk;
 pub mod tariff;
+pub mod time_release;
