@@ -1409,8 +1409,8 @@ source = "Customs Regulation 2015"
             if s.economy().as_str() != economy {
                 problems.push(format!("{economy}: the file says economy {}", s.economy()));
             }
-            if s.lines().len() < 40 {
-                problems.push(format!("{economy}: {} lines, at least 40 expected", s.lines().len()));
+            if s.lines().len() < 58 {
+                problems.push(format!("{economy}: {} lines, at least 58 expected", s.lines().len()));
             }
             if s.tax().is_none() && economy != "US" {
                 problems.push(format!("{economy}: no import tax"));
