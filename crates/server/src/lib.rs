@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod customs;
 pub mod demo;
 pub mod payments;
 pub mod problem;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub payments: Arc<dyn payments::PaymentProvider>,
     /// The outgoing webhook worker, stopped when [`serve`] returns.
     pub webhooks: webhooks::WebhookWorker,
+    /// Tariff schedules, rules of origin and agency requirements.
+    pub customs: Arc<customs::CustomsService>,
 }
 
 impl AppState {
@@ -116,7 +119,9 @@ impl AppState {
         spawn_auto_release(store.clone(), settings.auto_release_days, settings.auto_release_every);
         let webhooks =
             webhooks::WebhookWorker::spawn(store.clone(), &settings.webhooks).map_err(problem::ApiError::Internal)?;
+        let customs = Arc::new(customs::CustomsService::load(&store).await?);
         Ok(AppState {
+            customs,
             payments,
             store,
             settings: Arc::new(settings),

@@ -76,15 +76,35 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
 }
 
 impl AuditedTx {
-    /// Records the action and commits it together with everything else in the transaction.
-    pub async fn commit(
-        mut self,
+    /// Records one more audit entry in this transaction and claims the next sequence
+    /// number, so one commit can carry many audited changes (bulk submissions).
+    pub async fn append(
+        &mut self,
         actor: &Actor,
         organization_id: Option<&str>,
         action: &str,
         subject: &str,
         details: serde_json::Value,
     ) -> Result<i64> {
+        let hash = self.insert_entry(actor, organization_id, action, subject, details).await?;
+        let row = sqlx::query("UPDATE audit_head SET seq = seq + 1, hash = $1 WHERE id = 1 RETURNING seq")
+            .bind(&hash)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let seq = self.seq;
+        self.seq = row.try_get("seq")?;
+        self.prev_hash = hash;
+        Ok(seq)
+    }
+
+    async fn insert_entry(
+        &mut self,
+        actor: &Actor,
+        organization_id: Option<&str>,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<String> {
         let record = AuditRecord {
             at: now_text(),
             actor_user_id: actor.user_id.clone(),
@@ -109,8 +129,22 @@ impl AuditedTx {
         .bind(&entry.hash)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&entry.hash).execute(&mut *self.tx).await?;
+        Ok(entry.hash)
+    }
+
+    /// Records the action and commits it together with everything else in the transaction.
+    pub async fn commit(
+        mut self,
+        actor: &Actor,
+        organization_id: Option<&str>,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<i64> {
+        let hash = self.insert_entry(actor, organization_id, action, subject, details).await?;
+        let seq = self.seq;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *self.tx).await?;
         self.tx.commit().await?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 }

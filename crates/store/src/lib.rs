@@ -10,6 +10,7 @@ mod assessments;
 mod attestations;
 pub mod audit;
 mod blobs;
+mod customs;
 mod exchange;
 mod inquiries;
 mod keys;
@@ -26,6 +27,7 @@ mod webhooks;
 
 pub use assessments::{AnswerEvidence, Assessment, AssessmentOwner, EvidenceFile, NewAssessment};
 pub use attestations::{NewAttestationBatch, NewVerifiableDocument, VerifiableDocumentRecord};
+pub use customs::*;
 pub use exchange::{ExchangeParty, ExchangeRecord, ExchangedDocument, SendDocuments};
 pub use inquiries::*;
 pub use keys::StoredCompanyKeys;

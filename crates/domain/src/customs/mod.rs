@@ -19,5 +19,6 @@ pub mod landed_cost;
 pub mod origin;
 pub mod reconciliation;
 pub mod risk;
+pub mod submission;
 pub mod tariff;
 pub mod time_release;

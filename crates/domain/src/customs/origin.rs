@@ -1254,7 +1254,7 @@ mod tests {
     #[test]
     fn the_builtin_rules_cover_every_agreement_and_product_listed() {
         let book = OriginRulebook::builtin().expect("built-in rules parse");
-        let codes = ["RCEP", "CPTPP", "ATIGA", "EUSFTA", "EU-JP", "UK-JP", "AUSFTA", "USMCA"];
+        let codes = ["RCEP", "CPTPP", "ATIGA", "EUSFTA", "EUJEPA", "UKJCEPA", "AUSFTA", "USMCA"];
         assert_eq!(book.agreements().len(), codes.len());
         let products = [
             "090111", "180690", "220421", "330499", "392410", "420221", "610910", "620442", "640399", "640411",

@@ -33,6 +33,11 @@ pub enum Account {
     RefundsPayable { buyer: PartyId },
     /// Fees the platform earned on released money (revenue).
     PlatformFees,
+    /// Duty and taxes collected for an economy's customs, net of drawback refunded; never
+    /// negative, so no more is refunded than was collected.
+    CustomsRevenue { economy: String },
+    /// Drawback a customs owes a claimant, waiting for the refund transfer.
+    DrawbackPayable { claimant: PartyId },
 }
 
 /// Which side of the books an account normally sits on.
@@ -66,6 +71,8 @@ impl fmt::Display for Account {
             Account::SellerPayable { seller } => write!(f, "payable to seller {seller}"),
             Account::RefundsPayable { buyer } => write!(f, "refund payable to buyer {buyer}"),
             Account::PlatformFees => f.write_str("platform fees"),
+            Account::CustomsRevenue { economy } => write!(f, "customs revenue of {economy}"),
+            Account::DrawbackPayable { claimant } => write!(f, "drawback payable to {claimant}"),
         }
     }
 }
@@ -323,6 +330,35 @@ impl From<FeeRate> for u32 {
 
 fn positive(m: Money) -> Result<Money, LedgerError> {
     if m.amount() > Decimal::ZERO { Ok(m) } else { Err(LedgerError::NotPositive(m)) }
+}
+
+/// A declarant paid the duty and taxes assessed on a declaration through the provider.
+pub fn pay_duty(economy: &str, declaration: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    let amount = positive(amount)?;
+    JournalEntry::new(
+        format!("duty and taxes on declaration {declaration}"),
+        vec![
+            Posting::debit(Account::ProviderClearing, amount),
+            Posting::credit(Account::CustomsRevenue { economy: economy.to_string() }, amount),
+        ],
+    )
+}
+
+/// Duty refunded on re-exported goods: owed to the claimant out of what customs collected.
+pub fn refund_drawback(
+    economy: &str,
+    claimant: &PartyId,
+    claim: &str,
+    amount: Money,
+) -> Result<JournalEntry, LedgerError> {
+    let amount = positive(amount)?;
+    JournalEntry::new(
+        format!("duty drawback claim {claim}"),
+        vec![
+            Posting::debit(Account::CustomsRevenue { economy: economy.to_string() }, amount),
+            Posting::credit(Account::DrawbackPayable { claimant: claimant.clone() }, amount),
+        ],
+    )
 }
 
 /// The provider confirmed the buyer's payment for an order: it goes into escrow.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod customs;
 pub mod disputes;
 pub mod document_set;
 pub mod documents;
@@ -52,6 +53,7 @@ use utoipa_axum::routes;
         (name = "exchange", description = "Document exchange between parties: send issued documents to a company or authority, inbox and outbox, accept or reject per document, revocable access grants"),
         (name = "webhooks", description = "Outgoing webhooks: subscriptions, signing secrets, deliveries and redelivery"),
         (name = "transferable-records", description = "Transferable records (e-B/L, warehouse receipt, promissory note): one holder at a time, a signed chain of title, transfer, endorsement, surrender"),
+        (name = "customs", description = "Customs single window: tariff schedules and landed cost, rules of origin and certificates of origin, declarations through risk lanes, inspection, assessment, duty payment, agencies' approvals and release; manifests, drawback, time-release figures"),
         (name = "retail", description = "Cross-border B2C: consumers, stores, cart with full prices, checkout, consumer orders and returns")
     )
 )]
@@ -167,6 +169,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(document_set::reject))
         .routes(routes!(document_set::validate))
         .routes(routes!(document_set::import))
+        .routes(routes!(customs::tariffs, customs::import_tariff))
+        .routes(routes!(customs::tariff))
+        .routes(routes!(customs::landed_cost_of))
+        .routes(routes!(customs::determine_origin))
+        .routes(routes!(customs::request_certificate, customs::certificates))
+        .routes(routes!(customs::decide_certificate))
+        .routes(routes!(customs::lodge, customs::declarations))
+        .routes(routes!(customs::declaration, customs::amend))
+        .routes(routes!(customs::act))
+        .routes(routes!(customs::mandate_broker))
+        .routes(routes!(customs::get_risk_profile, customs::put_risk_profile))
+        .routes(routes!(customs::submit_manifest, customs::manifests))
+        .routes(routes!(customs::claim_drawback, customs::drawback_claims))
+        .routes(routes!(customs::time_release_report))
+        .routes(routes!(customs::register_agency))
         .routes(routes!(exchange::send))
         .routes(routes!(exchange::outbox))
         .routes(routes!(exchange::inbox))
