@@ -744,7 +744,7 @@ impl Store {
                 compliant += 1;
             }
         }
-        let compliance = if inspected == 0 { 100 } else { (compliant * 100 / inspected) as u8 };
+        let compliance = (compliant * 100).checked_div(inspected).map_or(100, |c| c as u8);
         Ok(TraderHistory { prior_declarations: u32::try_from(prior).unwrap_or(u32::MAX), compliance })
     }
 
@@ -1034,6 +1034,7 @@ impl Store {
     /// in this transaction, so two claims cannot both spend the same quantity) and returns
     /// the claim's lines, the new usage per line, the refund and its journal entry, or a
     /// refusal. All of it is one transaction with the idempotency key.
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim_drawback<F>(
         &self,
         actor: &Actor,
