@@ -1249,3 +1249,55 @@ impl Store {
         Ok(row.is_some())
     }
 }
+
+impl Store {
+    /// Keeps a photo the inspection service took of a declaration's goods; returns the
+    /// photo's SHA-256, which the inspection record names.
+    pub async fn add_inspection_photo(
+        &self,
+        actor: &Actor,
+        declaration_id: &str,
+        file_name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<String> {
+        let mut tx = self.begin_audited().await?;
+        let now = now_text();
+        let sha = crate::blobs::put_blob(&mut tx, content_type, content, &now).await?;
+        sqlx::query(
+            "INSERT INTO inspection_photos (declaration_id, sha256, file_name, uploaded_by, uploaded_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (declaration_id, sha256) DO NOTHING",
+        )
+        .bind(declaration_id)
+        .bind(&sha)
+        .bind(file_name)
+        .bind(&actor.user_id)
+        .bind(&now)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit(
+            actor,
+            actor.organization_id.as_deref(),
+            "customs.inspection_photo",
+            &format!("declaration:{declaration_id}"),
+            json!({"sha256": sha, "file_name": file_name, "size": content.len()}),
+        )
+        .await?;
+        Ok(sha)
+    }
+
+    /// A declaration's inspection photo: (file name, content type, bytes).
+    pub async fn inspection_photo(&self, declaration_id: &str, sha256: &str) -> Result<(String, String, Vec<u8>)> {
+        let row = sqlx::query(
+            "SELECT p.file_name AS file_name, b.content_type AS content_type, b.content AS content
+             FROM inspection_photos p JOIN blobs b ON b.sha256 = p.sha256
+             WHERE p.declaration_id = $1 AND p.sha256 = $2",
+        )
+        .bind(declaration_id)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((row.try_get("file_name")?, row.try_get("content_type")?, row.try_get("content")?))
+    }
+}

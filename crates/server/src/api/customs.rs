@@ -980,3 +980,136 @@ pub async fn register_agency(
     state.store.set_customs_agency(&user.actor(), &org, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+// ---------------------------------------------------------------- inspection photos
+
+/// Largest inspection photo accepted.
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+
+/// Reads one photo from a multipart body (field `file`): JPEG, PNG or WebP, checked by its
+/// first bytes rather than the declared type.
+pub async fn read_photo(mut multipart: axum::extract::Multipart) -> Result<(String, &'static str, Vec<u8>), ApiError> {
+    while let Some(field) = multipart.next_field().await? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("photo").chars().take(200).collect::<String>();
+        let bytes = field.bytes().await?.to_vec();
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(ApiError::PayloadTooLarge(format!("a photo is at most {} MB", MAX_PHOTO_BYTES / 1024 / 1024)));
+        }
+        let kind = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            "image/webp"
+        } else {
+            return Err(invalid("file", "not_a_photo", "attach a JPEG, PNG or WebP photo"));
+        };
+        return Ok((name, kind, bytes));
+    }
+    Err(invalid("file", "required", "attach the photo in a multipart field named 'file'"))
+}
+
+/// The inspection service adds a photo of the goods (multipart field `file`); the answer
+/// names it by SHA-256 for the inspection record's `photos`.
+#[utoipa::path(post, path = "/api/v1/customs/declarations/{id}/photos", tag = "customs",
+    responses((status = 201, body = Object), (status = 404, body = crate::problem::Problem)))]
+pub async fn add_photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (d, _, role) = visible_declaration(&state, &user, &id).await?;
+    if role != ClearanceActor::Inspector {
+        return Err(ApiError::Refused("photos of the goods are added by the inspection service".into()));
+    }
+    let (name, kind, bytes) = read_photo(multipart).await?;
+    let sha = state.store.add_inspection_photo(&user.actor(), &d.id, &name, kind, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(json!({"sha256": sha, "file_name": name, "content_type": kind}))))
+}
+
+/// One inspection photo, for anyone who may see the declaration.
+#[utoipa::path(get, path = "/api/v1/customs/declarations/{id}/photos/{sha256}", tag = "customs",
+    responses((status = 200, description = "the photo"), (status = 404, body = crate::problem::Problem)))]
+pub async fn photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (d, _, _) = visible_declaration(&state, &user, &id).await?;
+    let (_, kind, bytes) = state.store.inspection_photo(&d.id, &sha).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, kind)], bytes).into_response())
+}
+
+// ---------------------------------------------------------------- from an order's documents
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DraftQuery {
+    /// `import` (the buyer declares into its economy) or `export` (the seller declares out of its own).
+    pub direction: String,
+}
+
+/// A declaration drafted from an order's documents (the same facts as its commercial
+/// invoice, packing list and transport document), ready for the declarant to complete
+/// (freight and insurance, preferences) and lodge. 422 names every missing fact.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/customs-declaration", tag = "customs", params(DraftQuery),
+    responses((status = 200, body = Object), (status = 422, body = crate::problem::Problem),
+        (status = 404, body = crate::problem::Problem)))]
+pub async fn draft_from_order(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<DraftQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use tradewind_domain::documents::declaration::{CustomsDeclaration, Direction};
+    let direction = match q.direction.as_str() {
+        "import" => Direction::Import,
+        "export" => Direction::Export,
+        _ => return Err(invalid("direction", "invalid", "the direction is import or export")),
+    };
+    let org = user.organization_id()?.to_string();
+    let (role, sources) = state.store.document_sources(&org, &id).await?;
+    let facts = crate::api::document_set::trade_facts(&state, &org, direction.kind(), &role, &sources).await?;
+    let declarant = match direction {
+        Direction::Import => facts.buyer.clone(),
+        Direction::Export => facts.seller.clone(),
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let built = CustomsDeclaration::build_as(direction, &facts, 1, today).map_err(ApiError::Invalid)?;
+    let draft = DeclarationInput {
+        direction,
+        economy: declarant.country,
+        number: built.number.clone(),
+        declarant: None,
+        incoterm: built.incoterm,
+        freight: None,
+        insurance: None,
+        transport_document: Some(built.transport.transport_document.clone()),
+        order_id: Some(facts.order_id.clone()),
+        date: None,
+        items: built
+            .goods
+            .iter()
+            .map(|g| tradewind_domain::customs::submission::DeclaredItem {
+                description: g.description.clone(),
+                hs_code: g.hs_code.clone(),
+                origin: g.origin,
+                value: g.statistical_value,
+                quantity: g.quantity,
+                unit: g.unit.clone(),
+                gross_kg: g.gross_kg,
+                packages: g.packages,
+                preference: None,
+            })
+            .collect(),
+    };
+    let mut to_complete =
+        vec!["freight and insurance, when the economy values goods CIF and the Incoterm excludes them"];
+    if direction == Direction::Import {
+        to_complete.push("a preference and its certificate of origin's number, to claim a preferential rate");
+    }
+    Ok(Json(json!({"declaration": draft, "to_complete": to_complete})))
+}

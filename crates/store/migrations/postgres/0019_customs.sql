@@ -146,3 +146,13 @@ CREATE TABLE broker_mandates (
     granted_at TEXT NOT NULL,
     PRIMARY KEY (declarant_org, broker_org)
 );
+
+-- Photos the inspection service took, kept as blobs and tied to their declaration.
+CREATE TABLE inspection_photos (
+    declaration_id TEXT NOT NULL REFERENCES customs_declarations(id),
+    sha256 TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    uploaded_by TEXT,
+    uploaded_at TEXT NOT NULL,
+    PRIMARY KEY (declaration_id, sha256)
+);
