@@ -77,7 +77,7 @@ pub struct DeclarationInput {
     #[serde(default)]
     pub order_id: Option<String>,
     /// The date duty is assessed on (the day of lodgement when absent).
-    #[serde(default)]
+    #[serde(with = "crate::customs::tariff::iso_date::option", default)]
     pub date: Option<time::Date>,
     pub items: Vec<DeclaredItem>,
 }

@@ -186,6 +186,15 @@ impl Session {
         self.req(reqwest::Method::PUT, path).json(body).send().await.expect("send")
     }
 
+    pub async fn put_text(&self, path: &str, body: &str) -> Response {
+        self.req(reqwest::Method::PUT, path)
+            .header("content-type", "text/plain")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("send")
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.req(reqwest::Method::DELETE, path).send().await.expect("send")
     }
