@@ -594,3 +594,66 @@ async fn landed_cost_matches_hand_worked_examples() {
     .await;
     assert!(p.to_string().to_lowercase().contains("freight"), "{p}");
 }
+
+#[tokio::test]
+async fn a_cross_border_shop_price_includes_duty_and_tax_delivered_duty_paid() {
+    let app = TestApp::spawn().await;
+    let (seller, _) =
+        company(&app, "Marina Tees Pte Ltd", "SG", "SG-TEES", "shop@marinatees.example", &["exporter"]).await;
+    let store = json_of(
+        seller
+            .post(
+                "/api/v1/stores",
+                &json!({"display_name": "Marina Tees", "currency": "EUR", "returns_window_days": 14,
+                        "returns_address": "1 Marina Way, 018989 Singapore", "contact_email": "care@marinatees.example",
+                        "contact_phone": "+65 6000 0002"}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let store_id = store["id"].as_str().expect("store").to_string();
+    let product = json_of(
+        seller
+            .post(
+                "/api/v1/products",
+                &json!({"title": "Cotton T-shirt", "description": "Cotton T-shirt, knitted", "hs_code": "610910",
+                        "origin_country": "SG", "unit": "H87", "moq": "1", "supply_capacity": "1000", "currency": "EUR",
+                        "price_tiers": [{"min_quantity": "1", "unit_price": "20.00"}], "lead_time_days": 3,
+                        "certifications": []}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        seller
+            .post(
+                &format!("/api/v1/stores/{store_id}/offers"),
+                &json!({"product_id": product["id"], "unit_price": "20.00", "stock": 10}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        seller
+            .post(
+                &format!("/api/v1/stores/{store_id}/shipping-options"),
+                &json!({"name": "Tracked air", "destinations": ["DE"], "price": "8.00", "delivery_days": 7}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let front =
+        json_of(app.anonymous().get(&format!("/api/v1/stores/{store_id}?country=DE")).await, StatusCode::OK).await;
+    let price = &front["offers"][0]["delivered_prices"][0];
+    // One T-shirt delivered duty paid: value 20.00 + 8.00 shipping = 28.00, under the EUR 150
+    // duty de minimis, so no duty; import VAT 19 % of 28.00 = 5.32; total 33.32.
+    assert_eq!(price["duties_and_taxes"]["status"], "included", "{price}");
+    assert_eq!(dec(&price["duties_and_taxes"]["amount"]["amount"]), money("5.32"));
+    assert_eq!(dec(&price["total"]["amount"]), money("33.32"));
+    let basis = price["duties_and_taxes"]["basis"].as_str().unwrap_or("");
+    assert!(basis.contains("de minimis") && basis.contains("19"), "each line explained: {basis}");
+}

@@ -37,10 +37,18 @@ use tradewind_store::{
     CheckoutRequest, Consumer, ConsumerOrder, NewUser, RetailOffer, RetailStore, RetailViewer, ShippingOption, User,
 };
 
-/// The duties-and-taxes assessor. The customs work replaces [`NotYetAssessed`] here with
-/// its own implementation of [`DutiesAndTaxes`]; every price shown and charged follows.
-pub fn duties_and_taxes() -> impl DutiesAndTaxes {
-    NotYetAssessed
+/// The duties-and-taxes assessor every price shown and charged follows: the customs
+/// tariff schedules with the platform's exchange rates (delivered duty paid), or, with no
+/// rates loaded, [`NotYetAssessed`], which says duties are not included and why.
+pub async fn duties_and_taxes(state: &AppState) -> Result<Box<dyn DutiesAndTaxes>, ApiError> {
+    Ok(match state.store.fx_rates().await? {
+        Some(fx) => Box::new(tradewind_domain::customs::landed_cost::TariffAssessor {
+            schedules: state.customs.schedules().iter().map(|s| (**s).clone()).collect(),
+            fx,
+            today,
+        }),
+        None => Box::new(NotYetAssessed),
+    })
 }
 
 fn today() -> time::Date {
@@ -167,13 +175,14 @@ pub struct StoreView {
 }
 
 fn price_with(
+    duties: &dyn DutiesAndTaxes,
     lines: &[PricedLine],
     goods: Money,
     option: &ShippingOption,
     country: CountryCode,
     seller_country: CountryCode,
 ) -> Result<PricedShipping, ApiError> {
-    let duties = duties_and_taxes().assess(&LandedCostRequest {
+    let duties = duties.assess(&LandedCostRequest {
         destination: country,
         seller_country,
         lines,
@@ -225,12 +234,14 @@ pub async fn get_store(
     };
     let options = state.store.shipping_options(&id).await?;
     let mut offers = Vec::new();
+    let assessor = duties_and_taxes(&state).await?;
     for offer in state.store.store_offers(&id, false).await? {
         let mut delivered_prices = Vec::new();
         if let Some(c) = country {
             let line = priced_line(&offer, 1)?;
             for o in options.iter().filter(|o| ships_to(&o.terms, c)) {
                 delivered_prices.push(price_with(
+                    assessor.as_ref(),
                     std::slice::from_ref(&line),
                     line.line_total,
                     o,
@@ -409,11 +420,19 @@ pub(crate) async fn cart_view(state: &AppState, consumer: &Consumer) -> Result<C
         }
         let goods = goods_total(&priced).map_err(|e| ApiError::Refused(e.to_string()))?;
         let mut shipping_options = Vec::new();
+        let assessor = duties_and_taxes(state).await?;
         if let Some(goods) = goods {
             for o in
                 state.store.shipping_options(&store_id).await?.iter().filter(|o| ships_to(&o.terms, consumer.country))
             {
-                shipping_options.push(price_with(&priced, goods, o, consumer.country, store.seller_identity.country)?);
+                shipping_options.push(price_with(
+                    assessor.as_ref(),
+                    &priced,
+                    goods,
+                    o,
+                    consumer.country,
+                    store.seller_identity.country,
+                )?);
             }
         }
         if shipping_options.is_empty() && goods.is_some() {
@@ -610,7 +629,7 @@ pub async fn checkout(
         ship_to: &ship_to,
         today: today(),
     };
-    let done = state.store.checkout(&user.actor(), &req, &duties_and_taxes()).await?;
+    let done = state.store.checkout(&user.actor(), &req, duties_and_taxes(&state).await?.as_ref()).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let orders = done.orders.into_iter().map(|o| order_view(o, RetailParty::Consumer)).collect();
     Ok((status, Json(CheckoutView { checkout_id: done.checkout_id, orders, replayed: done.replayed })))

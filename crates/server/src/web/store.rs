@@ -243,7 +243,9 @@ pub async fn checkout(State(state): State<AppState>, ctx: Ctx, form: FormData) -
             ship_to: &ship_to,
             today: time::OffsetDateTime::now_utc().date(),
         };
-        Ok::<_, ApiError>(state.store.checkout(&user.actor(), &req, &api::duties_and_taxes()).await?)
+        Ok::<_, ApiError>(
+            state.store.checkout(&user.actor(), &req, api::duties_and_taxes(&state).await?.as_ref()).await?,
+        )
     };
     match attempt.await {
         Ok(done) => Ok(see_other(&format!("/checkout/{}", done.checkout_id))),
