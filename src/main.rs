@@ -3,6 +3,7 @@
 //! paperless-trade assessment from a file (`assess`) without a database or a server.
 
 mod bench_attest;
+mod bench_customs;
 mod bench_documents;
 mod bench_matching;
 mod bench_orders;
@@ -137,6 +138,10 @@ enum BenchCommand {
     /// second; on a fresh SQLite file, or a fresh database on the PostgreSQL server given by
     /// --database-url.
     Orders(OrdersBenchArgs),
+    /// Customs: landed-cost calculations per second on one thread, declarations processed end
+    /// to end in process (batched commits) and through the HTTP API, on a fresh SQLite file or
+    /// a fresh database on the PostgreSQL server given by --database-url.
+    Customs(CustomsBenchArgs),
     /// Invoices per second as UBL, CII and PDF on 1 and 2 threads, and peak memory over a
     /// batch; with --peer-lines, ratios against the peers of the same run.
     Documents(DocumentsBenchArgs),
@@ -203,6 +208,25 @@ struct OrdersBenchArgs {
     /// instead of the store's own setting
     #[arg(long)]
     sqlite_synchronous: Option<String>,
+}
+
+#[derive(Args)]
+struct CustomsBenchArgs {
+    /// Landed-cost calculations on one thread (0 skips)
+    #[arg(long, default_value_t = 2_000_000)]
+    landed_costs: usize,
+    /// Declarations processed in process (0 skips)
+    #[arg(long, default_value_t = 100_000)]
+    declarations: usize,
+    /// Declarations per transaction in process
+    #[arg(long, default_value_t = 1_000)]
+    batch: usize,
+    /// Declarations posted through the HTTP API (0 skips)
+    #[arg(long, default_value_t = 10_000)]
+    http_declarations: usize,
+    /// Concurrent HTTP clients
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
 }
 
 #[derive(Args)]
@@ -527,6 +551,18 @@ async fn main() -> Result<()> {
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             };
             bench_orders::run(options, &mut std::io::stdout().lock()).await
+        }
+        Some(Command::Bench { command: BenchCommand::Customs(args) }) => {
+            let options = bench_customs::CustomsBenchOptions {
+                admin_url: cli.db.database_url.clone(),
+                landed_costs: args.landed_costs,
+                declarations: args.declarations,
+                batch: args.batch,
+                http_declarations: args.http_declarations,
+                clients: args.clients,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            bench_customs::run(options, &mut std::io::stdout().lock()).await
         }
         Some(Command::Bench { command: BenchCommand::Documents(args) }) => {
             let options = bench_documents::DocumentsBenchOptions {
