@@ -7,6 +7,7 @@ mod bench_documents;
 mod bench_matching;
 mod bench_orders;
 mod client;
+mod customs_cmd;
 mod doc;
 mod verify_cmd;
 
@@ -106,6 +107,8 @@ enum Command {
     Verify(verify_cmd::VerifyArgs),
     /// Hide fields of an OpenAttestation document before passing it on; it still verifies.
     Disclose(verify_cmd::DiscloseArgs),
+    /// Customs offline: tariff lines, landed cost of a shipment, preferential origin.
+    Customs(customs_cmd::CustomsArgs),
 }
 
 #[derive(Subcommand)]
@@ -319,6 +322,9 @@ enum ImportCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// A tariff schedule (tradewind-tariff/1 TOML), replacing the economy's built-in one; a
+    /// running server applies it from its next start
+    Tariff { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -474,6 +480,16 @@ async fn main() -> Result<()> {
                     let n = store.import_fx(&Actor::system(), &rates).await?;
                     println!("imported {n} exchange rates of {} against {}", rates.as_of, rates.base);
                 }
+                ImportCommand::Tariff { file } => {
+                    let (schedule, body) = customs_cmd::read_tariff_file(&file)?;
+                    let economy = schedule.economy();
+                    store.import_tariff_schedule(&Actor::system(), economy.as_str(), schedule.edition(), &body).await?;
+                    println!(
+                        "imported the tariff schedule of {economy}: {} lines, edition {}",
+                        schedule.lines().len(),
+                        schedule.edition()
+                    );
+                }
             }
             Ok(())
         }
@@ -598,6 +614,13 @@ async fn main() -> Result<()> {
             std::process::exit(code);
         }
         Some(Command::Disclose(args)) => verify_cmd::disclose(args),
+        Some(Command::Customs(args)) => {
+            if let Err(e) = customs_cmd::run(args) {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Some(Command::Client(args)) => {
             if let Err(e) = client::run(args).await {
                 eprintln!("error: {e:#}");
