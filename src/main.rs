@@ -481,7 +481,13 @@ async fn main() -> Result<()> {
                     println!("imported {n} exchange rates of {} against {}", rates.as_of, rates.base);
                 }
                 ImportCommand::Tariff { file } => {
-                    let (schedule, body) = customs_cmd::read_tariff_file(&file)?;
+                    let (schedule, body) = match customs_cmd::read_tariff_file(&file) {
+                        Ok(read) => read,
+                        Err(e) => {
+                            eprintln!("error: {e:#}");
+                            std::process::exit(1);
+                        }
+                    };
                     let economy = schedule.economy();
                     store.import_tariff_schedule(&Actor::system(), economy.as_str(), schedule.edition(), &body).await?;
                     println!(
