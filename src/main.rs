@@ -1,6 +1,7 @@
 //! The `tradewind` command: runs the platform (`serve`, the default) and its maintenance
 //! tasks (`audit verify`, `import hs`, `import locode`, `operator create`), and scores a
-//! paperless-trade assessment from a file (`assess`) without a database or a server.
+//! paperless-trade assessment from a file (`assess`) and customs arithmetic (`customs`:
+//! tariff lines, landed cost, origin) without a database or a server.
 
 mod bench_attest;
 mod bench_documents;
