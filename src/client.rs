@@ -5,6 +5,8 @@
 //! and read the reconciliation. Output is aligned text, or the server's JSON with `--json`.
 
 mod api;
+#[path = "client_customs.rs"]
+mod customs;
 #[path = "client_exchange.rs"]
 mod exchange;
 mod print;
@@ -81,6 +83,12 @@ enum ClientCommand {
     Doc {
         #[command(subcommand)]
         command: DocCommand,
+    },
+    /// The customs single window: declarations, inspections, duty, agencies, manifests,
+    /// drawback, certificates of origin.
+    Customs {
+        #[command(subcommand)]
+        command: customs::CustomsCommand,
     },
 }
 
@@ -266,6 +274,7 @@ pub async fn run(args: ClientArgs) -> Result<()> {
             out.show(&r, reconciliation_text)
         }
         ClientCommand::Exchange { command } => exchange::run(&api, &out, command).await,
+        ClientCommand::Customs { command } => customs::run(&api, &out, command).await,
         ClientCommand::Doc { command: DocCommand::Import { file, order } } => {
             if !upload_invoice(&api, &out, &order, &file).await? {
                 bail!("the server found the invoice invalid");

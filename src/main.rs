@@ -1,6 +1,7 @@
 //! The `tradewind` command: runs the platform (`serve`, the default) and its maintenance
 //! tasks (`audit verify`, `import hs`, `import locode`, `operator create`), and scores a
-//! paperless-trade assessment from a file (`assess`) without a database or a server.
+//! paperless-trade assessment from a file (`assess`) and customs arithmetic (`customs`:
+//! tariff lines, landed cost, origin) without a database or a server.
 
 mod bench_attest;
 mod bench_customs;
@@ -8,6 +9,7 @@ mod bench_documents;
 mod bench_matching;
 mod bench_orders;
 mod client;
+mod customs_cmd;
 mod doc;
 mod verify_cmd;
 
@@ -107,6 +109,8 @@ enum Command {
     Verify(verify_cmd::VerifyArgs),
     /// Hide fields of an OpenAttestation document before passing it on; it still verifies.
     Disclose(verify_cmd::DiscloseArgs),
+    /// Customs offline: tariff lines, landed cost of a shipment, preferential origin.
+    Customs(customs_cmd::CustomsArgs),
 }
 
 #[derive(Subcommand)]
@@ -343,6 +347,9 @@ enum ImportCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// A tariff schedule (tradewind-tariff/1 TOML), replacing the economy's built-in one; a
+    /// running server applies it from its next start
+    Tariff { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -498,6 +505,22 @@ async fn main() -> Result<()> {
                     let n = store.import_fx(&Actor::system(), &rates).await?;
                     println!("imported {n} exchange rates of {} against {}", rates.as_of, rates.base);
                 }
+                ImportCommand::Tariff { file } => {
+                    let (schedule, body) = match customs_cmd::read_tariff_file(&file) {
+                        Ok(read) => read,
+                        Err(e) => {
+                            eprintln!("error: {e:#}");
+                            std::process::exit(1);
+                        }
+                    };
+                    let economy = schedule.economy();
+                    store.import_tariff_schedule(&Actor::system(), economy.as_str(), schedule.edition(), &body).await?;
+                    println!(
+                        "imported the tariff schedule of {economy}: {} lines, edition {}",
+                        schedule.lines().len(),
+                        schedule.edition()
+                    );
+                }
             }
             Ok(())
         }
@@ -634,6 +657,13 @@ async fn main() -> Result<()> {
             std::process::exit(code);
         }
         Some(Command::Disclose(args)) => verify_cmd::disclose(args),
+        Some(Command::Customs(args)) => {
+            if let Err(e) = customs_cmd::run(args) {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Some(Command::Client(args)) => {
             if let Err(e) = client::run(args).await {
                 eprintln!("error: {e:#}");
