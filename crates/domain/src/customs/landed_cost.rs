@@ -628,10 +628,9 @@ pub fn landed_cost(
     for (l, la) in shipment.lines.iter().zip(&a.lines) {
         let hs = dotted(&l.hs);
         let mut text = format!(
-            "{hs} {}: customs value {} ({} {}",
+            "{hs} {}: customs value {} (goods {}",
             l.description,
             with_currency(&la.customs_value),
-            basis,
             grouped(&la.value)
         );
         for (what, m) in [("freight", la.freight), ("insurance", la.insurance)] {

@@ -247,7 +247,7 @@ fn required_source(errors: &mut ValidationErrors, field: &str, value: &str) {
 
 fn non_negative(errors: &mut ValidationErrors, field: &str, value: Decimal) {
     if value < Decimal::ZERO {
-        errors.push(field, "negative", format!("{field} is {value}; rates and thresholds cannot be negative"));
+        errors.push(field, "negative", format!("{value} is negative; rates and thresholds cannot be negative"));
     }
 }
 
