@@ -326,6 +326,24 @@ async fn a_form_posted_twice_lodges_once_and_outsiders_get_not_found() -> Outcom
         let (_, desk) = page(&outsider, &format!("{base}/customs")).await?;
         check(!desk.contains(NUMBER), "an outsider's desk does not list it")?;
 
+        // The officer's desk, manifests and time release; others get not found there.
+        let officer = api_login(&base, CUSTOMS_EMAIL, PASSWORD).await?;
+        let (status, desk) = page(&officer, &format!("{base}/customs?lane=red")).await?;
+        check(status == 200 && desk.contains(NUMBER), "the officer's red-lane filter lists it")?;
+        let (_, green) = page(&officer, &format!("{base}/customs?lane=green")).await?;
+        check(!green.contains(NUMBER), "the green-lane filter leaves it out")?;
+        let (status, _) = page(&officer, &format!("{base}/customs/time-release")).await?;
+        check(status == 200, format!("the officer's time release answered {status}"))?;
+        let (status, _) = page(&officer, &format!("{base}/customs/manifests")).await?;
+        check(status == 200, format!("the officer's manifests answered {status}"))?;
+        let (status, _) = page(&importer, &format!("{base}/customs/time-release")).await?;
+        check(status == 404, format!("an importer's time release answered {status}"))?;
+        let (status, body) = page(&officer, &format!("{base}{path}")).await?;
+        check(status == 200 && body.contains("id=\"reject-form\""), "the officer may reject it")?;
+        let refused = post_form(&officer, &format!("{base}{path}/reject"), &[("reason", "")]).await?;
+        check(refused.status().as_u16() == 422, format!("a rejection without reason got {}", refused.status()))?;
+        check(refused.text().await?.contains("Say why."), "the refusal is said in words")?;
+
         // A bad HS code is said at its input; nothing is lodged.
         let mut bad = LODGE_FORM.to_vec();
         bad.retain(|(k, _)| *k != "item0_hs_code" && *k != "number");

@@ -237,13 +237,13 @@ fn minute(stored: &str) -> String {
 }
 
 /// A refusal the person can act on is said on the page; anything else is an error page.
-fn in_words(tr: Tr, e: &ApiError) -> Option<(StatusCode, String)> {
+fn in_words(e: &ApiError) -> Option<(StatusCode, String)> {
     match e {
         ApiError::Invalid(_) | ApiError::Refused(_) | ApiError::Conflict { .. } | ApiError::BadRequest(_) => {
             let p = e.problem();
             let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let details: Vec<String> =
-                p.errors.iter().map(|fe| tr.error(&fe.field, fe.code, &fe.message)).collect::<Vec<_>>();
+            // Said apart from any input, so the message itself (which names the field) is kept.
+            let details: Vec<String> = p.errors.iter().map(|fe| fe.message.clone()).collect();
             let text = if details.is_empty() { p.detail } else { details.join("; ") };
             Some((status, text))
         }
@@ -706,7 +706,6 @@ pub async fn lodge_form(
 ) -> Result<Response, PageError> {
     let user = ctx.signed_in()?;
     let me = party_of(&state, user).await?;
-    let tr = ctx.tr();
     let mut values = Values::default();
     values.set("direction", "import");
     values.set("economy", me.country.as_str());
@@ -732,7 +731,7 @@ pub async fn lodge_form(
                     .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
                     .unwrap_or_default();
             }
-            Err(e) => match in_words(tr, &e) {
+            Err(e) => match in_words(&e) {
                 Some((_, message)) => problems.general(message),
                 None => return Err(PageError(e)),
             },
@@ -797,7 +796,7 @@ pub async fn lodge(State(state): State<AppState>, ctx: Ctx, form: FormData) -> R
             }
             again(&problems, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => match in_words(tr, &e) {
+        Err(e) => match in_words(&e) {
             Some((status, message)) => {
                 problems.general(message);
                 again(&problems, status)
@@ -1219,7 +1218,15 @@ pub async fn act(
             return Ok(see_other(&format!("{here}?notice=customs_paid")));
         }
     }
-    let done = match action_of(&action, &form, tr).and_then(|body| event_of(body, &d, &me, &role)) {
+    // An inspection record names only photos uploaded for this declaration.
+    let kept = uploaded_photos(&state, &d.id, &form.all("photos").join(",")).await?;
+    let body = action_of(&action, &form, tr).map(|body| match body {
+        ActionBody::RecordInspection { compliant, findings, .. } => {
+            ActionBody::RecordInspection { compliant, findings, photos: kept.clone() }
+        }
+        other => other,
+    });
+    let done = match body.and_then(|body| event_of(body, &d, &me, &role)) {
         Ok((event, who, step, details)) => {
             apply_event(&state.store, &user.actor(), &d, event, who, step, details).await
         }
@@ -1231,11 +1238,10 @@ pub async fn act(
             Ok(see_other(&format!("{here}?notice={notice}")))
         }
         Err(ApiError::NotFound) => Err(PageError(ApiError::NotFound)),
-        Err(e) => match in_words(tr, &e) {
+        Err(e) => match in_words(&e) {
             Some((status, message)) => {
                 let current = state.store.customs_declaration(&d.id).await?;
-                let uploaded = uploaded_photos(&state, &d.id, &form.all("photos").join(",")).await?;
-                let page = declaration_page(&state, &ctx, current, role, uploaded, Some(message)).await?;
+                let page = declaration_page(&state, &ctx, current, role, kept, Some(message)).await?;
                 Ok(render(status, &page))
             }
             None => Err(PageError(e)),
@@ -1283,7 +1289,7 @@ pub async fn upload_photo(
             }
             Ok(see_other(&format!("/customs/declarations/{}?notice=customs_photo&photos={}", d.id, uploaded.join(","))))
         }
-        Err(e) => match in_words(tr, &e) {
+        Err(e) => match in_words(&e) {
             Some((status, message)) => {
                 let page = declaration_page(&state, &ctx, d, role, uploaded, Some(message)).await?;
                 Ok(render(status, &page))
@@ -1670,7 +1676,7 @@ pub async fn submit_manifest(State(state): State<AppState>, ctx: Ctx, form: Form
                     }
                 }
             }
-            Err(e) => match in_words(tr, &e) {
+            Err(e) => match in_words(&e) {
                 Some((_, message)) => problems.general(message),
                 None => return Err(PageError(e)),
             },
@@ -1785,7 +1791,7 @@ mod tests {
             ("incoterm", "FOO"),
             ("freight_amount", "12,0.0"),
             ("item0_description", "Chairs"),
-            ("item0_hs_code", "94"),
+            ("item0_hs_code", "94AB"),
             ("item0_value_amount", "100"),
             ("item0_value_currency", "ZZZ"),
             ("item0_packages", "-1"),
