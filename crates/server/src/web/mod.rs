@@ -9,6 +9,7 @@
 mod account;
 mod assessment;
 mod company;
+mod customs;
 mod documents;
 mod exchange;
 mod forms;
@@ -107,6 +108,15 @@ pub fn router() -> Router<AppState> {
         .route("/cart", get(store::cart).post(store::add))
         .route("/checkout", post(store::checkout))
         .route("/checkout/{id}", get(store::confirmation))
+        .route("/customs", get(customs::index))
+        .route("/customs/declarations/new", get(customs::lodge_form).post(customs::lodge))
+        .route("/customs/declarations/{id}", get(customs::show))
+        .route("/customs/declarations/{id}/photos", post(customs::upload_photo))
+        .route("/customs/declarations/{id}/photos/{sha256}", get(customs::photo))
+        .route("/customs/declarations/{id}/{action}", post(customs::act))
+        .route("/customs/landed-cost", get(customs::landed_cost_form).post(customs::landed_cost))
+        .route("/customs/manifests", get(customs::manifests).post(customs::submit_manifest))
+        .route("/customs/time-release", get(customs::time_release))
         .route("/assets/tradewind.css", get(stylesheet))
         .layer(middleware::from_fn(page::web_layer))
 }
