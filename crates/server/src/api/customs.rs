@@ -496,21 +496,16 @@ pub enum ActionBody {
     Cancel { reason: String },
 }
 
-/// Acts on a declaration: the domain's transition decides whether the caller may, and
-/// the goods are released as soon as nothing is outstanding.
-#[utoipa::path(post, path = "/api/v1/customs/declarations/{id}/actions", tag = "customs", request_body = ActionBody,
-    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
-        (status = 409, body = crate::problem::Problem)))]
-pub async fn act(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Json(body): Json<ActionBody>,
-) -> Result<Response, ApiError> {
-    let (d, me, role) = visible_declaration(&state, &user, &id).await?;
-    let actor = user.actor();
-    let (event, who, step, details) = match body {
+/// The domain event an action stands for, who brings it about, the step's name in the
+/// declaration's history and its details. Shared by the API and the pages.
+pub fn event_of(
+    body: ActionBody,
+    d: &DeclarationRecord,
+    me: &CustomsParty,
+    role: &ClearanceActor,
+) -> Result<(ClearanceEvent, ClearanceActor, &'static str, Value), ApiError> {
+    let role = role.clone();
+    Ok(match body {
         ActionBody::AcceptDocuments => (ClearanceEvent::DocumentsAccepted, role, "documents_accepted", json!({})),
         ActionBody::BookInspection { slot } => {
             let at =
@@ -540,14 +535,8 @@ pub async fn act(
             (ClearanceEvent::Rejected { reason: reason.clone() }, role, "rejected", json!({"reason": reason}))
         }
         ActionBody::PayDuty => {
-            required_key(&headers, "payment")?;
             if role != ClearanceActor::Declarant {
                 return Err(ApiError::Refused("only the declarant or its broker pays the duty".into()));
-            }
-            let current: ClearanceState =
-                serde_json::from_value(d.state.clone()).map_err(|e| ApiError::Internal(e.to_string()))?;
-            if current.paid.is_some() {
-                return Ok(replayable(StatusCode::OK, true, d));
             }
             (
                 ClearanceEvent::DutyPaid { ledger_entry: format!("duty:{}", d.number) },
@@ -570,7 +559,47 @@ pub async fn act(
         ActionBody::Cancel { reason } => {
             (ClearanceEvent::Cancelled { reason: reason.clone() }, role, "cancelled", json!({"reason": reason}))
         }
-    };
+    })
+}
+
+/// Acts on a declaration: the domain's transition decides whether the caller may, and
+/// the goods are released as soon as nothing is outstanding.
+#[utoipa::path(post, path = "/api/v1/customs/declarations/{id}/actions", tag = "customs", request_body = ActionBody,
+    responses((status = 200, body = Object), (status = 404, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem)))]
+pub async fn act(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<ActionBody>,
+) -> Result<Response, ApiError> {
+    let (d, me, role) = visible_declaration(&state, &user, &id).await?;
+    let actor = user.actor();
+    if let ActionBody::PayDuty = &body {
+        required_key(&headers, "payment")?;
+        let current: ClearanceState =
+            serde_json::from_value(d.state.clone()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if role == ClearanceActor::Declarant && current.paid.is_some() {
+            return Ok(replayable(StatusCode::OK, true, d));
+        }
+    }
+    if let ActionBody::RecordInspection { photos, .. } = &body {
+        for sha in photos {
+            match state.store.inspection_photo(&d.id, sha).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(invalid(
+                        "photos",
+                        "unknown",
+                        format!("no photo {sha} was uploaded for this declaration; upload it first"),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let (event, who, step, details) = event_of(body, &d, &me, &role)?;
     let done = apply_event(&state.store, &actor, &d, event, who, step, details).await?;
     Ok((StatusCode::OK, Json(done)).into_response())
 }

@@ -23,10 +23,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::str::FromStr;
-use tradewind_domain::customs::clearance::{Actor as ClearanceActor, ClearanceEvent, ClearanceState};
+use tradewind_domain::customs::clearance::{Actor as ClearanceActor, ClearanceState};
 use tradewind_domain::customs::landed_cost::{LandedCost, Shipment, ShipmentLine, landed_cost as cost_of};
 use tradewind_domain::customs::reconciliation::{ManifestEntry, Reconciliation};
 use tradewind_domain::customs::submission::{ClaimedPreference, DeclarationInput, DeclaredItem};
@@ -1132,69 +1132,6 @@ fn action_of(action: &str, form: &FormData, tr: Tr) -> Result<ActionBody, ApiErr
     })
 }
 
-/// The domain event an action is, as the API maps it.
-fn event_of(
-    body: ActionBody,
-    d: &DeclarationRecord,
-    me: &CustomsParty,
-    role: &ClearanceActor,
-) -> Result<(ClearanceEvent, ClearanceActor, &'static str, Value), ApiError> {
-    let role = role.clone();
-    Ok(match body {
-        ActionBody::AcceptDocuments => (ClearanceEvent::DocumentsAccepted, role, "documents_accepted", json!({})),
-        ActionBody::BookInspection { slot } => {
-            let at = time::OffsetDateTime::parse(&slot, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| ApiError::field("slot", "invalid", "give the slot as a date and time"))?;
-            (
-                ClearanceEvent::InspectionBooked { slot: at, inspector: me.legal_name.clone() },
-                role,
-                "inspection_booked",
-                json!({"slot": slot, "inspector": me.legal_name}),
-            )
-        }
-        ActionBody::RecordInspection { compliant, findings, photos } => (
-            ClearanceEvent::InspectionRecorded { compliant, findings: findings.clone(), photos: photos.clone() },
-            role,
-            "inspection_recorded",
-            json!({"compliant": compliant, "findings": findings, "photos": photos}),
-        ),
-        ActionBody::Reassess { duty, reason } => (
-            ClearanceEvent::Reassessed { duty, reason: reason.clone() },
-            role,
-            "reassessed",
-            json!({"duty": duty, "reason": reason, "was": d.duty}),
-        ),
-        ActionBody::Reject { reason } => {
-            (ClearanceEvent::Rejected { reason: reason.clone() }, role, "rejected", json!({"reason": reason}))
-        }
-        ActionBody::PayDuty => {
-            if role != ClearanceActor::Declarant {
-                return Err(ApiError::Refused("only the declarant or its broker pays the duty".into()));
-            }
-            (
-                ClearanceEvent::DutyPaid { ledger_entry: format!("duty:{}", d.number) },
-                ClearanceActor::System,
-                "duty_paid",
-                json!({"amount": d.duty}),
-            )
-        }
-        ActionBody::Decide { approved, note } => {
-            let ClearanceActor::Agency(agency) = &role else {
-                return Err(ApiError::Refused("only an agency whose approval is required decides here".into()));
-            };
-            (
-                ClearanceEvent::AgencyDecision { agency: agency.clone(), approved, note: note.clone() },
-                role.clone(),
-                "agency_decided",
-                json!({"agency": agency, "approved": approved, "note": note}),
-            )
-        }
-        ActionBody::Cancel { reason } => {
-            (ClearanceEvent::Cancelled { reason: reason.clone() }, role, "cancelled", json!({"reason": reason}))
-        }
-    })
-}
-
 /// `POST /customs/declarations/{id}/{action}`: one step by the viewer, then back to the
 /// declaration; a refusal is said on it in words.
 pub async fn act(
@@ -1226,7 +1163,7 @@ pub async fn act(
         }
         other => other,
     });
-    let done = match body.and_then(|body| event_of(body, &d, &me, &role)) {
+    let done = match body.and_then(|body| crate::api::customs::event_of(body, &d, &me, &role)) {
         Ok((event, who, step, details)) => {
             apply_event(&state.store, &user.actor(), &d, event, who, step, details).await
         }
