@@ -13,6 +13,10 @@ pub const DEMO_PASSWORD: &str = "tradewind-demo";
 pub const DEMO_OPERATOR: &str = "operator@tradewind.example";
 /// A consumer living in Germany, for the Singapore spice company's store.
 pub const DEMO_CONSUMER: &str = "sam@consumer.example";
+/// The demo customs officer (Hamburg), plant quarantine and inspection service.
+pub const DEMO_CUSTOMS_OFFICER: &str = "petra@zoll-hamburg.example";
+pub const DEMO_QUARANTINE: &str = "karl@psd-hamburg.example";
+pub const DEMO_INSPECTION: &str = "lena@hafen-inspektion.example";
 
 struct DemoCompany {
     legal_name: &'static str,
@@ -73,6 +77,45 @@ const COMPANIES: &[DemoCompany] = &[
             ("Solar panels, monocrystalline 450 W", "单晶硅太阳能电池组件 450W", "854143"),
             ("Smartphones, 5G, 128 GB", "5G 智能手机", "851713"),
         ],
+    },
+    DemoCompany {
+        legal_name: "Hauptzollamt Hamburg (demo customs authority)",
+        country: "DE",
+        registration_number: "ZOLL-HH-DEMO",
+        street: "Koreastrasse 4",
+        city: "Hamburg",
+        postal_code: "20457",
+        admin_name: "Petra Vogel",
+        admin_email: DEMO_CUSTOMS_OFFICER,
+        lei: "",
+        roles: &["customs_authority"],
+        products: &[],
+    },
+    DemoCompany {
+        legal_name: "Pflanzenschutzdienst Hamburg (demo plant quarantine)",
+        country: "DE",
+        registration_number: "PSD-HH-DEMO",
+        street: "Brooktorkai 20",
+        city: "Hamburg",
+        postal_code: "20457",
+        admin_name: "Karl Brandt",
+        admin_email: DEMO_QUARANTINE,
+        lei: "",
+        roles: &["other_government_agency"],
+        products: &[],
+    },
+    DemoCompany {
+        legal_name: "Hafen Inspektion Hamburg (demo inspection service)",
+        country: "DE",
+        registration_number: "INSP-HH-DEMO",
+        street: "Waltershofer Damm 1",
+        city: "Hamburg",
+        postal_code: "21129",
+        admin_name: "Lena Hartmann",
+        admin_email: DEMO_INSPECTION,
+        lei: "",
+        roles: &["other_government_agency"],
+        products: &[],
     },
     DemoCompany {
         legal_name: "Mombasa Freight Forwarders Ltd",
@@ -150,7 +193,8 @@ pub async fn seed(store: &Store) -> Result<Vec<(String, String)>, String> {
             sea_card = demo_carrier(store, &actor, &org.id).await?;
         }
     }
-    demo_document_set(store, &accounts, &sea_card).await?;
+    let order_id = demo_document_set(store, &accounts, &sea_card).await?;
+    demo_customs(store, &accounts, &order_id).await?;
     let germany = "DE".parse().map_err(|e| format!("demo consumer country: {e}"))?;
     store
         .create_consumer(
@@ -268,7 +312,7 @@ async fn demo_document_set(
     store: &Store,
     accounts: &std::collections::HashMap<&str, (String, String)>,
     sea_card: &str,
-) -> Result<(), String> {
+) -> Result<String, String> {
     use rust_decimal::Decimal;
     use tradewind_domain::deal::Party;
     use tradewind_domain::deal::order::{DeliveryWindow, OrderEvent, OrderLine, OrderTerms};
@@ -356,6 +400,84 @@ async fn demo_document_set(
         ..PartyFields::default()
     };
     store.put_document_fields(&carrier_actor, &carrier, &order.id, &carrier_fields).await.map_err(err)?;
+    Ok(order.id)
+}
+
+/// Customs in Hamburg for the demo order: the agencies registered, the importer's
+/// declaration lodged (a new trader, so the document check of the yellow lane, and plant
+/// quarantine for pepper and coffee), and the carrier's manifest for the arrival.
+async fn demo_customs(
+    store: &Store,
+    accounts: &std::collections::HashMap<&str, (String, String)>,
+    order_id: &str,
+) -> Result<(), String> {
+    use tradewind_domain::customs::submission::{DeclarationInput, DeclaredItem};
+    let account = |email: &str| accounts.get(email).cloned().ok_or_else(|| format!("demo account {email} missing"));
+    let err = |e: tradewind_store::StoreError| e.to_string();
+    let system = Actor::system();
+    store.set_customs_agency(&system, &account(DEMO_QUARANTINE)?.0, "quarantine").await.map_err(err)?;
+    store.set_customs_agency(&system, &account(DEMO_INSPECTION)?.0, "inspection").await.map_err(err)?;
+    let (buyer, buyer_user) = account("jonas@hansekaffee.example")?;
+    let (carrier, carrier_user) = account(DEMO_CARRIER_EMAIL)?;
+    let money = |amount: &str| -> Result<tradewind_domain::Money, String> {
+        let currency = "USD".parse().map_err(|e| format!("{e}"))?;
+        tradewind_domain::Money::new(amount.parse().map_err(|e| format!("{e}"))?, currency).map_err(|e| e.to_string())
+    };
+    let item =
+        |description: &str, hs: &str, value: &str, kg: i64, gross: i64, bags: u32| -> Result<DeclaredItem, String> {
+            Ok(DeclaredItem {
+                description: description.into(),
+                hs_code: hs.parse().map_err(|e| format!("demo HS: {e}"))?,
+                origin: "SG".parse().map_err(|e| format!("{e}"))?,
+                value: money(value)?,
+                quantity: kg.into(),
+                unit: "KGM".into(),
+                gross_kg: gross.into(),
+                packages: Some(bags),
+                preference: None,
+            })
+        };
+    let input = DeclarationInput {
+        direction: tradewind_domain::documents::declaration::Direction::Import,
+        economy: "DE".parse().map_err(|e| format!("{e}"))?,
+        number: "HKI-IMP-2026-0001".into(),
+        declarant: None,
+        incoterm: tradewind_domain::Incoterm::Fob,
+        freight: Some(money("1850.00")?),
+        insurance: Some(money("60.00")?),
+        transport_document: Some("MFFL-SIN-HAM-0007".into()),
+        order_id: Some(order_id.to_string()),
+        date: None,
+        items: vec![
+            item("Black pepper, whole, ASTA grade, 25 kg bags", "090411", "40800.00", 9600, 9792, 384)?,
+            item("Green coffee beans, robusta grade 1, 60 kg jute bags", "090111", "9984.00", 4800, 5088, 80)?,
+        ],
+    };
+    let customs = crate::customs::CustomsService::load(store).await.map_err(|e| e.to_string())?;
+    let prepared =
+        crate::customs::prepare_declaration(store, &customs, &buyer, &input).await.map_err(|e| e.to_string())?;
+    let new = crate::customs::new_declaration(&input, &prepared, &buyer, None).map_err(|e| e.to_string())?;
+    store
+        .submit_declaration(&Actor::user(&buyer_user, Some(&buyer)), &buyer, "demo-declaration-1", "demo", &new)
+        .await
+        .map_err(err)?;
+    let arrival = time::OffsetDateTime::now_utc() + time::Duration::days(26);
+    let arrival = arrival.format(&time::format_description::well_known::Rfc3339).map_err(|e| e.to_string())?;
+    let entries = serde_json::json!([
+        {"transport_document": "MFFL-SIN-HAM-0007", "packages": 464, "gross_kg": "14880",
+         "description": "Black pepper and green coffee in bags, 1 x 40' container MSKU1234565"}
+    ]);
+    store
+        .submit_manifest(
+            &Actor::user(&carrier_user, Some(&carrier)),
+            &carrier,
+            "DE",
+            "LION STAR 026W",
+            &arrival,
+            &entries,
+        )
+        .await
+        .map_err(err)?;
     Ok(())
 }
 

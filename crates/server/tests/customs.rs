@@ -657,3 +657,32 @@ async fn a_cross_border_shop_price_includes_duty_and_tax_delivered_duty_paid() {
     let basis = price["duties_and_taxes"]["basis"].as_str().unwrap_or("");
     assert!(basis.contains("de minimis") && basis.contains("19"), "each line explained: {basis}");
 }
+
+#[tokio::test]
+async fn the_demo_declaration_clears_the_yellow_lane_with_plant_quarantine() {
+    use tradewind_server::demo::{DEMO_CUSTOMS_OFFICER, DEMO_PASSWORD, DEMO_QUARANTINE};
+    let app = TestApp::spawn().await;
+    tradewind_server::demo::seed(&app.store).await.expect("demo data");
+    let officer = app.login(DEMO_CUSTOMS_OFFICER, DEMO_PASSWORD).await;
+    let queue =
+        json_of(officer.get("/api/v1/customs/declarations?status=awaiting_document_check").await, StatusCode::OK).await;
+    let d = &queue["items"][0];
+    assert_eq!(d["number"], "HKI-IMP-2026-0001", "{queue}");
+    assert_eq!(d["lane"], "yellow");
+    // Pepper and coffee are duty free in the EU: only import VAT, on CIF in EUR at the demo
+    // rate (1 EUR = 1.16 USD): goods 50,784.00 + freight 1,850.00 + insurance 60.00 USD.
+    assert!(dec(&d["assessment"]["duty"]["amount"]).is_zero());
+    assert!(dec(&d["duty"]["amount"]) > money("8000"), "{}", d["duty"]);
+    let id = d["id"].as_str().expect("id").to_string();
+    json_of(act(&officer, &id, json!({"action": "accept_documents"})).await, StatusCode::OK).await;
+    let importer = app.login("jonas@hansekaffee.example", DEMO_PASSWORD).await;
+    json_of(pay(&importer, &id, "demo-pay").await, StatusCode::OK).await;
+    let plants = app.login(DEMO_QUARANTINE, DEMO_PASSWORD).await;
+    let done = json_of(act(&plants, &id, json!({"action": "decide", "approved": true})).await, StatusCode::OK).await;
+    assert_eq!(done["status"], "released");
+    let manifests = json_of(officer.get("/api/v1/customs/manifests").await, StatusCode::OK).await;
+    assert!(
+        manifests["items"][0]["reconciliation"]["matched"].to_string().contains("MFFL-SIN-HAM-0007"),
+        "{manifests}"
+    );
+}
