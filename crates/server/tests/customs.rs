@@ -686,3 +686,43 @@ async fn the_demo_declaration_clears_the_yellow_lane_with_plant_quarantine() {
         "{manifests}"
     );
 }
+
+#[tokio::test]
+async fn bulk_lodgement_stores_every_declaration_with_its_events_agencies_and_audit_entry() {
+    use tradewind_domain::customs::submission::DeclarationInput;
+    let app = TestApp::spawn().await;
+    let w = customs_world(&app).await;
+    let customs = tradewind_server::customs::CustomsService::load(&app.store).await.expect("customs");
+    let mut batch = Vec::new();
+    for i in 0..30 {
+        let body = import(
+            &format!("BULK-{i}"),
+            vec![
+                item("Teak tables", "940360", "VN", eur("900.00"), "3", "H87"),
+                item("Coffee", "090121", "BR", eur("50.00"), "10", "KGM"),
+            ],
+        );
+        let input: DeclarationInput = serde_json::from_value(body).expect("input");
+        let prepared = tradewind_server::customs::prepare_declaration(&app.store, &customs, &w.importer_org, &input)
+            .await
+            .expect("prepared");
+        batch.push(tradewind_server::customs::new_declaration(&input, &prepared, &w.importer_org, None).expect("row"));
+    }
+    let before = count(&app.store, "audit_entries").await;
+    let n = app.store.submit_declarations_batch(&tradewind_store::Actor::system(), &batch).await.expect("batch");
+    assert_eq!(n, 30);
+    assert_eq!(count(&app.store, "audit_entries").await, before + 30, "one audit entry per declaration");
+    assert!(app.store.verify_audit().await.expect("audit").fault.is_none(), "the chain still verifies");
+    assert_eq!(count(&app.store, "customs_agency_tasks").await, 30, "quarantine for each (wood and coffee)");
+    // Every declaration reads back whole, red for furniture, with its first events.
+    let page = json_of(w.officer.get("/api/v1/customs/declarations?lane=red&limit=100").await, StatusCode::OK).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(30));
+    let id = page["items"][0]["id"].as_str().expect("id");
+    let detail = json_of(w.importer.get(&format!("/api/v1/customs/declarations/{id}")).await, StatusCode::OK).await;
+    assert_eq!(steps(&detail)[..2], ["lodged", "selected"]);
+    assert_eq!(dec(&detail["declaration"]["assessment"]["duty"]["amount"]), money("3.75"), "7.5 % of 50.00 coffee");
+    // A batch with a number already lodged writes nothing.
+    let again = app.store.submit_declarations_batch(&tradewind_store::Actor::system(), &batch[..2]).await;
+    assert!(again.is_err());
+    assert_eq!(count(&app.store, "customs_declarations").await, 30);
+}

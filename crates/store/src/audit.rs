@@ -11,6 +11,7 @@ pub struct AuditedTx {
     pub(crate) tx: Transaction<'static, Any>,
     seq: i64,
     prev_hash: String,
+    backend: crate::Backend,
     /// This process's turn to write, given back when the transaction ends (declared after
     /// `tx`, so it is released after the commit or rollback).
     _turn: tokio::sync::OwnedMutexGuard<()>,
@@ -25,7 +26,13 @@ impl Store {
         let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut *tx)
             .await?;
-        Ok(AuditedTx { seq: row.try_get("seq")?, prev_hash: row.try_get("hash")?, tx, _turn: turn })
+        Ok(AuditedTx {
+            seq: row.try_get("seq")?,
+            prev_hash: row.try_get("hash")?,
+            backend: self.backend,
+            tx,
+            _turn: turn,
+        })
     }
 
     /// A company's own audit entries, oldest first, `limit` at a time after `after_seq`.
@@ -95,6 +102,78 @@ impl AuditedTx {
         self.seq = row.try_get("seq")?;
         self.prev_hash = hash;
         Ok(seq)
+    }
+
+    /// Records many audit entries in this transaction, chained in order, with one statement
+    /// per thousand entries; the transaction's own entry (written by `commit`) follows them.
+    pub async fn append_many(
+        &mut self,
+        actor: &Actor,
+        entries: &[(Option<String>, String, String, serde_json::Value)],
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let at = now_text();
+        let mut chained = Vec::with_capacity(entries.len());
+        let mut seq = self.seq;
+        let mut prev = self.prev_hash.clone();
+        for (org, action, subject, details) in entries {
+            let record = AuditRecord {
+                at: at.clone(),
+                actor_user_id: actor.user_id.clone(),
+                organization_id: org.clone(),
+                action: action.clone(),
+                subject: subject.clone(),
+                details: serde_json::to_string(details).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            };
+            let entry = chain(seq, &prev, record);
+            prev = entry.hash.clone();
+            seq += 1;
+            chained.push(entry);
+        }
+        let rows: Vec<serde_json::Value> = chained
+            .iter()
+            .map(|e| {
+                serde_json::json!([
+                    e.seq,
+                    e.record.at,
+                    e.record.actor_user_id,
+                    e.record.organization_id,
+                    e.record.action,
+                    e.record.subject,
+                    e.record.details,
+                    e.prev_hash,
+                    e.hash
+                ])
+            })
+            .collect();
+        crate::insert_json_rows(
+            &mut self.tx,
+            self.backend,
+            "audit_entries",
+            &[
+                ("seq", true),
+                ("at", false),
+                ("actor_user_id", false),
+                ("organization_id", false),
+                ("action", false),
+                ("subject", false),
+                ("details", false),
+                ("prev_hash", false),
+                ("hash", false),
+            ],
+            &rows,
+        )
+        .await?;
+        let row = sqlx::query("UPDATE audit_head SET seq = seq + $1, hash = $2 WHERE id = 1 RETURNING seq")
+            .bind(entries.len() as i64)
+            .bind(&prev)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        self.seq = row.try_get("seq")?;
+        self.prev_hash = prev;
+        Ok(())
     }
 
     async fn insert_entry(

@@ -309,6 +309,23 @@ async fn insert_event(
     Ok(())
 }
 
+/// Adds to a declarant's record: `declarations` lodged, inspections and compliant ones.
+async fn count_trader(tx: &mut AuditedTx, org: &str, declarations: i64, inspected: i64, compliant: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO customs_traders (organization_id, declarations, inspected, compliant) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (organization_id) DO UPDATE SET declarations = customs_traders.declarations + excluded.declarations,
+            inspected = customs_traders.inspected + excluded.inspected,
+            compliant = customs_traders.compliant + excluded.compliant",
+    )
+    .bind(org)
+    .bind(declarations)
+    .bind(inspected)
+    .bind(compliant)
+    .execute(&mut *tx.tx)
+    .await?;
+    Ok(())
+}
+
 /// Inserts a declaration with its events and agency tasks in the caller's transaction.
 async fn insert_declaration(tx: &mut AuditedTx, actor: &Actor, d: &NewDeclaration) -> Result<String> {
     let id = new_id();
@@ -464,6 +481,7 @@ impl Store {
             return Ok(answer);
         }
         let id = insert_declaration(&mut tx, actor, declaration).await?;
+        count_trader(&mut tx, &declaration.declarant_org, 1, 0, 0).await?;
         let answer = declaration_in(&mut tx.tx, &id).await?;
         keep_answer(&mut tx, Caller::Company(submitter_org), idempotency_key, &request, &answer).await?;
         tx.commit(
@@ -479,31 +497,142 @@ impl Store {
     }
 
     /// Lodges many declarations in one transaction, each with its own audit entry: the
-    /// path for bulk submission, where one commit (one fsync) carries a whole batch.
+    /// path for bulk submission, where one commit (one fsync) carries a whole batch and each
+    /// table gets one statement per few hundred rows.
     pub async fn submit_declarations_batch(&self, actor: &Actor, declarations: &[NewDeclaration]) -> Result<usize> {
-        let Some((last, rest)) = declarations.split_last() else { return Ok(0) };
-        let mut tx = self.begin_audited().await?;
-        for d in rest {
-            let id = insert_declaration(&mut tx, actor, d).await?;
-            tx.append(
-                actor,
-                Some(&d.declarant_org),
-                "customs.lodged",
-                &format!("declaration:{id}"),
-                json!({"number": d.number, "economy": d.economy, "lane": d.lane, "status": d.status, "duty": d.duty}),
-            )
-            .await?;
+        if declarations.is_empty() {
+            return Ok(0);
         }
-        let id = insert_declaration(&mut tx, actor, last).await?;
-        tx.commit(
-            actor,
-            Some(&last.declarant_org),
-            "customs.lodged",
-            &format!("declaration:{id}"),
-            json!({"number": last.number, "economy": last.economy, "lane": last.lane, "status": last.status,
-                   "duty": last.duty}),
+        let mut tx = self.begin_audited().await?;
+        let now = now_text();
+        let ids: Vec<String> = declarations.iter().map(|_| new_id()).collect();
+        let rows: Vec<(&String, &NewDeclaration)> = ids.iter().zip(declarations).collect();
+        let declaration_rows = rows
+            .iter()
+            .map(|(id, d)| {
+                Ok(json!([
+                    id,
+                    d.number,
+                    d.economy,
+                    d.direction,
+                    d.declarant_org,
+                    d.broker_org,
+                    d.order_id,
+                    d.transport_document,
+                    d.status,
+                    d.lane,
+                    d.duty.amount().to_string(),
+                    d.duty.currency().as_str(),
+                    json_text(&d.body)?,
+                    json_text(&d.assessment)?,
+                    json_text(&d.selection)?,
+                    json_text(&d.state)?,
+                    1,
+                    now,
+                    now
+                ]))
+            })
+            .collect::<Result<Vec<Value>>>()?;
+        let inserted = crate::insert_json_rows(
+            &mut tx.tx,
+            self.backend,
+            "customs_declarations",
+            &[
+                ("id", false),
+                ("number", false),
+                ("economy", false),
+                ("direction", false),
+                ("declarant_org", false),
+                ("broker_org", false),
+                ("order_id", false),
+                ("transport_document", false),
+                ("status", false),
+                ("lane", false),
+                ("duty_amount", false),
+                ("duty_currency", false),
+                ("body", false),
+                ("assessment", false),
+                ("selection", false),
+                ("state", false),
+                ("version", true),
+                ("created_at", false),
+                ("updated_at", false),
+            ],
+            &declaration_rows,
+        )
+        .await;
+        match inserted {
+            Err(StoreError::Database(e)) if crate::is_unique_violation(&e) => {
+                return Err(StoreError::Conflict {
+                    field: "number",
+                    message: "a declaration in this batch was already lodged under its number".into(),
+                });
+            }
+            other => other?,
+        }
+        let mut events: Vec<(&String, i64, &str, String)> = Vec::new();
+        let mut tasks: Vec<(&String, &str, &str)> = Vec::new();
+        for (id, d) in &rows {
+            for (seq, (step, details)) in d.events.iter().enumerate() {
+                events.push((id, seq as i64 + 1, step.as_str(), json_text(details)?));
+            }
+            for agency in &d.agencies {
+                tasks.push((id, agency.as_str(), d.economy.as_str()));
+            }
+        }
+        let event_rows: Vec<Value> = events
+            .iter()
+            .map(|(id, seq, step, details)| json!([id, seq, now, step, actor.organization_id, actor.user_id, details]))
+            .collect();
+        crate::insert_json_rows(
+            &mut tx.tx,
+            self.backend,
+            "customs_events",
+            &[
+                ("declaration_id", false),
+                ("seq", true),
+                ("at", false),
+                ("step", false),
+                ("actor_org", false),
+                ("actor_user", false),
+                ("details", false),
+            ],
+            &event_rows,
         )
         .await?;
+        let task_rows: Vec<Value> = tasks.iter().map(|(id, agency, economy)| json!([id, agency, economy])).collect();
+        crate::insert_json_rows(
+            &mut tx.tx,
+            self.backend,
+            "customs_agency_tasks",
+            &[("declaration_id", false), ("agency", false), ("economy", false)],
+            &task_rows,
+        )
+        .await?;
+        let mut per_trader: Vec<(&str, i64)> = Vec::new();
+        for d in declarations {
+            match per_trader.iter_mut().find(|(o, _)| *o == d.declarant_org) {
+                Some((_, n)) => *n += 1,
+                None => per_trader.push((&d.declarant_org, 1)),
+            }
+        }
+        for (org, n) in &per_trader {
+            count_trader(&mut tx, org, *n, 0, 0).await?;
+        }
+        let audit: Vec<(Option<String>, String, String, Value)> = rows
+            .iter()
+            .map(|(id, d)| {
+                (
+                    Some(d.declarant_org.clone()),
+                    "customs.lodged".to_string(),
+                    format!("declaration:{id}"),
+                    json!({"number": d.number, "economy": d.economy, "lane": d.lane, "status": d.status, "duty": d.duty}),
+                )
+            })
+            .collect();
+        let (last, rest) = audit.split_last().ok_or_else(|| corrupt("batch", "empty"))?;
+        tx.append_many(actor, rest).await?;
+        tx.commit(actor, last.0.as_deref(), &last.1, &last.2, last.3.clone()).await?;
         Ok(declarations.len())
     }
 
@@ -653,6 +782,10 @@ impl Store {
                 m.insert("ledger_entry".into(), Value::String(entry_id));
             }
         }
+        if change.step == "inspection_recorded" {
+            let compliant = details.get("compliant").and_then(Value::as_bool) == Some(true);
+            count_trader(&mut tx, &current.declarant_org, 0, 1, i64::from(compliant)).await?;
+        }
         let seq = next_event_seq(&mut tx, id).await?;
         insert_event(&mut tx, id, seq, &change.step, actor, &details).await?;
         let answer = declaration_in(&mut tx.tx, id).await?;
@@ -723,29 +856,17 @@ impl Store {
     /// How many declarations a company lodged before, and how many of its inspections
     /// found the goods as declared.
     pub async fn trader_history(&self, org: &str) -> Result<TraderHistory> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM customs_declarations WHERE declarant_org = $1")
-            .bind(org)
-            .fetch_one(&self.pool)
-            .await?;
-        let prior: i64 = row.try_get("n")?;
-        let rows = sqlx::query(
-            "SELECT e.details AS details FROM customs_events e JOIN customs_declarations d ON d.id = e.declaration_id
-             WHERE d.declarant_org = $1 AND e.step = 'inspection_recorded'",
-        )
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut inspected = 0u32;
-        let mut compliant = 0u32;
-        for r in &rows {
-            let details: Value = from_json("customs event", &r.try_get::<String, _>("details")?)?;
-            inspected += 1;
-            if details.get("compliant").and_then(Value::as_bool) == Some(true) {
-                compliant += 1;
-            }
-        }
-        let compliance = (compliant * 100).checked_div(inspected).map_or(100, |c| c as u8);
-        Ok(TraderHistory { prior_declarations: u32::try_from(prior).unwrap_or(u32::MAX), compliance })
+        let row =
+            sqlx::query("SELECT declarations, inspected, compliant FROM customs_traders WHERE organization_id = $1")
+                .bind(org)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else { return Ok(TraderHistory { prior_declarations: 0, compliance: 100 }) };
+        let declarations: i64 = row.try_get("declarations")?;
+        let inspected: i64 = row.try_get("inspected")?;
+        let compliant: i64 = row.try_get("compliant")?;
+        let compliance = (compliant * 100).checked_div(inspected).map_or(100, |c| c.clamp(0, 100) as u8);
+        Ok(TraderHistory { prior_declarations: u32::try_from(declarations).unwrap_or(u32::MAX), compliance })
     }
 
     /// The customs ledger's entries, oldest first, and the balances they add up to.

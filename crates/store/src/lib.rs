@@ -177,6 +177,39 @@ pub fn redact_url(url: &str) -> String {
 /// time order on both backends.
 /// A stored value that does not read back as its type: the database was changed outside
 /// tradewind (or by a newer version).
+/// Inserts `rows` (each a JSON array in `columns` order) with one statement and one bound
+/// parameter: the rows travel as a JSON array that the database unpacks (`json_each` on
+/// SQLite, `jsonb_array_elements` on PostgreSQL). A column is `(name, is_integer)`.
+pub(crate) async fn insert_json_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, bool)],
+    rows: &[serde_json::Value],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let picks: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, integer))| match (backend, integer) {
+            (Backend::Sqlite, _) => format!("json_extract(value, '$[{i}]')"),
+            (Backend::Postgres, true) => format!("(x->>{i})::bigint"),
+            (Backend::Postgres, false) => format!("x->>{i}"),
+        })
+        .collect();
+    let from = match backend {
+        Backend::Sqlite => "json_each($1)",
+        Backend::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+    };
+    let sql = format!("INSERT INTO {table} ({}) SELECT {} FROM {from}", names.join(", "), picks.join(", "));
+    let text = serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(&sql).bind(text).execute(&mut *conn).await?;
+    Ok(())
+}
+
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }

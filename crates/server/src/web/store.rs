@@ -45,8 +45,8 @@ struct StoreFrontPage {
 fn duties_text(tr: super::i18n::Tr, d: &DutiesAndTaxesQuote) -> String {
     match d {
         DutiesAndTaxesQuote::NotIncluded { .. } => tr.t("shop.duties_not_included").to_string(),
-        DutiesAndTaxesQuote::Included { amount, .. } => {
-            tr.fill("shop.duties_included", &[("amount", &amount.to_string())])
+        DutiesAndTaxesQuote::Included { amount, basis } => {
+            tr.fill("shop.duties_included", &[("amount", &amount.to_string()), ("basis", basis)])
         }
     }
 }

@@ -156,3 +156,12 @@ CREATE TABLE inspection_photos (
     uploaded_at TEXT NOT NULL,
     PRIMARY KEY (declaration_id, sha256)
 );
+
+-- Each declarant's record with customs, kept as declarations are lodged and inspected, so
+-- risk selection reads one row however many declarations a trader has.
+CREATE TABLE customs_traders (
+    organization_id TEXT PRIMARY KEY REFERENCES organizations(id),
+    declarations BIGINT NOT NULL,
+    inspected BIGINT NOT NULL,
+    compliant BIGINT NOT NULL
+);
