@@ -116,9 +116,8 @@ impl AuditedTx {
         }
         let at = now_text();
         let mut chained = Vec::with_capacity(entries.len());
-        let mut seq = self.seq;
         let mut prev = self.prev_hash.clone();
-        for (org, action, subject, details) in entries {
+        for (seq, (org, action, subject, details)) in (self.seq..).zip(entries) {
             let record = AuditRecord {
                 at: at.clone(),
                 actor_user_id: actor.user_id.clone(),
@@ -129,7 +128,6 @@ impl AuditedTx {
             };
             let entry = chain(seq, &prev, record);
             prev = entry.hash.clone();
-            seq += 1;
             chained.push(entry);
         }
         let rows: Vec<serde_json::Value> = chained
