@@ -134,7 +134,7 @@ fn declaration(schedule: &TariffSchedule, run: &str, i: usize) -> Result<Declara
     let items = (0..1 + i % 3)
         .map(|k| {
             let line = lines[(i * 7 + k * 13) % lines.len()];
-            let currency = if (i + k) % 4 == 0 { "USD" } else { "EUR" };
+            let currency = if (i + k).is_multiple_of(4) { "USD" } else { "EUR" };
             Ok(DeclaredItem {
                 description: line.description.chars().take(60).collect(),
                 hs_code: line.hs.clone(),
