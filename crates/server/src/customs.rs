@@ -20,7 +20,9 @@ use tradewind_domain::deal::ledger::pay_duty;
 use tradewind_domain::marketplace::FxRates;
 use tradewind_domain::organization::TradeRole;
 use tradewind_domain::{CountryCode, ValidationErrors};
-use tradewind_store::{Actor, DeclarationChange, DeclarationRecord, NewDeclaration, Store, StoreError};
+use tradewind_store::{
+    Actor, DeclarationChange, DeclarationRecord, KeyedDeclaration, NewDeclaration, Store, StoreError,
+};
 
 /// The rules of every economy this node serves.
 #[derive(Debug)]
@@ -406,4 +408,74 @@ async fn release_recipients(store: &Store, d: &DeclarationRecord) -> Result<Vec<
         }
     }
     Ok(to)
+}
+
+/// One lodgement waiting for the writer, with where its answer goes.
+type Waiting = (KeyedDeclaration, tokio::sync::oneshot::Sender<Result<DeclarationRecord, StoreError>>);
+
+/// Lodgements over HTTP committed in groups: requests that arrive while a group is being
+/// written wait and go together in the next transaction (one commit for many), each with
+/// its own idempotency key, answer and audit entry. A lone request is written at once.
+#[derive(Debug, Clone)]
+pub struct LodgementQueue {
+    sender: tokio::sync::mpsc::Sender<Waiting>,
+}
+
+/// The most declarations one group commit carries.
+const MAX_GROUP: usize = 256;
+
+impl LodgementQueue {
+    /// Starts the writer; it ends when every queue handle is dropped.
+    pub fn spawn(store: Store) -> LodgementQueue {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Waiting>(4 * MAX_GROUP);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut group = vec![first];
+                while group.len() < MAX_GROUP {
+                    match receiver.try_recv() {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (items, replies): (Vec<KeyedDeclaration>, Vec<_>) = group.into_iter().unzip();
+                match store.submit_declarations_keyed(&items).await {
+                    Ok(answers) => {
+                        for (reply, answer) in replies.into_iter().zip(answers) {
+                            let _ = reply.send(answer);
+                        }
+                    }
+                    Err(e) => {
+                        // The group failed as a whole: each is lodged alone, so one bad
+                        // declaration cannot sink the others.
+                        tracing::warn!(error = %e, size = items.len(), "group commit failed; lodging one by one");
+                        for (item, reply) in items.iter().zip(replies) {
+                            let answer = store
+                                .submit_declaration(
+                                    &item.actor,
+                                    &item.submitter_org,
+                                    &item.idempotency_key,
+                                    &item.request_digest,
+                                    &item.declaration,
+                                )
+                                .await;
+                            let _ = reply.send(answer);
+                        }
+                    }
+                }
+            }
+        });
+        LodgementQueue { sender }
+    }
+
+    /// Lodges one declaration with the next group and waits for its answer.
+    pub async fn lodge(&self, item: KeyedDeclaration) -> Result<DeclarationRecord, ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .send((item, reply))
+            .await
+            .map_err(|_| ApiError::Unavailable("the server is shutting down; retry with the same key".into()))?;
+        let answer =
+            answer.await.map_err(|_| ApiError::Internal("the lodgement writer stopped before answering".into()))?;
+        Ok(answer?)
+    }
 }

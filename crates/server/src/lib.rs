@@ -88,6 +88,8 @@ pub struct AppState {
     pub webhooks: webhooks::WebhookWorker,
     /// Tariff schedules, rules of origin and agency requirements.
     pub customs: Arc<customs::CustomsService>,
+    /// Declarations lodged over HTTP, committed in groups.
+    pub lodgements: customs::LodgementQueue,
 }
 
 impl AppState {
@@ -120,8 +122,10 @@ impl AppState {
         let webhooks =
             webhooks::WebhookWorker::spawn(store.clone(), &settings.webhooks).map_err(problem::ApiError::Internal)?;
         let customs = Arc::new(customs::CustomsService::load(&store).await?);
+        let lodgements = customs::LodgementQueue::spawn(store.clone());
         Ok(AppState {
             customs,
+            lodgements,
             payments,
             store,
             settings: Arc::new(settings),

@@ -726,3 +726,41 @@ async fn bulk_lodgement_stores_every_declaration_with_its_events_agencies_and_au
     assert!(again.is_err());
     assert_eq!(count(&app.store, "customs_declarations").await, 30);
 }
+
+#[tokio::test]
+async fn concurrent_lodgements_commit_in_groups_and_each_keeps_its_key_and_number() {
+    let app = TestApp::spawn().await;
+    let w = customs_world(&app).await;
+    let s = std::sync::Arc::new(w.importer);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = s.clone();
+        // 0-29 distinct; 30-34 repeat key and body of 0-4; 35-39 reuse numbers 5-9 under new keys.
+        let (n, key) = match i {
+            0..30 => (i, format!("k{i}")),
+            30..35 => (i - 30, format!("k{}", i - 30)),
+            _ => (i - 30, format!("other{i}")),
+        };
+        tasks.push(tokio::spawn(async move {
+            let body = import(&format!("CONC-{n}"), vec![item("Tables", "940360", "VN", eur("10.00"), "1", "H87")]);
+            let res = lodge(&s, &body, &key).await;
+            (i, res.status())
+        }));
+    }
+    let mut created = 0;
+    let mut replayed_or_created = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        let (i, status) = t.await.expect("task");
+        match status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => replayed_or_created += 1,
+            StatusCode::CONFLICT => conflicts += 1,
+            other => panic!("request {i}: {other}"),
+        }
+    }
+    assert_eq!(created + replayed_or_created, 35, "30 new and 5 replays answered");
+    assert_eq!(conflicts, 5, "a number lodged under another key is a conflict");
+    assert_eq!(count(&app.store, "customs_declarations").await, 30);
+    assert!(app.store.verify_audit().await.expect("audit").fault.is_none());
+}

@@ -108,8 +108,7 @@ impl AuditedTx {
     /// per thousand entries; the transaction's own entry (written by `commit`) follows them.
     pub async fn append_many(
         &mut self,
-        actor: &Actor,
-        entries: &[(Option<String>, String, String, serde_json::Value)],
+        entries: &[(Actor, Option<String>, String, String, serde_json::Value)],
     ) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
@@ -117,7 +116,7 @@ impl AuditedTx {
         let at = now_text();
         let mut chained = Vec::with_capacity(entries.len());
         let mut prev = self.prev_hash.clone();
-        for (seq, (org, action, subject, details)) in (self.seq..).zip(entries) {
+        for (seq, (actor, org, action, subject, details)) in (self.seq..).zip(entries) {
             let record = AuditRecord {
                 at: at.clone(),
                 actor_user_id: actor.user_id.clone(),

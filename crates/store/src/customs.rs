@@ -381,6 +381,152 @@ async fn insert_declaration(tx: &mut AuditedTx, actor: &Actor, d: &NewDeclaratio
     Ok(id)
 }
 
+/// Writes declarations with their events, agency tasks and traders' counts in the caller's
+/// transaction, each table in one statement (the rows travel as one JSON parameter).
+async fn insert_rows(
+    tx: &mut AuditedTx,
+    backend: crate::Backend,
+    rows: &[(&String, &NewDeclaration, &Actor)],
+    now: &str,
+) -> Result<()> {
+    let declaration_rows = rows
+        .iter()
+        .map(|(id, d, _)| {
+            Ok(json!([
+                id,
+                d.number,
+                d.economy,
+                d.direction,
+                d.declarant_org,
+                d.broker_org,
+                d.order_id,
+                d.transport_document,
+                d.status,
+                d.lane,
+                d.duty.amount().to_string(),
+                d.duty.currency().as_str(),
+                json_text(&d.body)?,
+                json_text(&d.assessment)?,
+                json_text(&d.selection)?,
+                json_text(&d.state)?,
+                1,
+                now,
+                now
+            ]))
+        })
+        .collect::<Result<Vec<Value>>>()?;
+    let inserted = crate::insert_json_rows(
+        &mut tx.tx,
+        backend,
+        "customs_declarations",
+        &[
+            ("id", false),
+            ("number", false),
+            ("economy", false),
+            ("direction", false),
+            ("declarant_org", false),
+            ("broker_org", false),
+            ("order_id", false),
+            ("transport_document", false),
+            ("status", false),
+            ("lane", false),
+            ("duty_amount", false),
+            ("duty_currency", false),
+            ("body", false),
+            ("assessment", false),
+            ("selection", false),
+            ("state", false),
+            ("version", true),
+            ("created_at", false),
+            ("updated_at", false),
+        ],
+        &declaration_rows,
+    )
+    .await;
+    match inserted {
+        Err(StoreError::Database(e)) if crate::is_unique_violation(&e) => {
+            return Err(StoreError::Conflict {
+                field: "number",
+                message: "a declaration in this batch was already lodged under its number".into(),
+            });
+        }
+        other => other?,
+    }
+    let mut events: Vec<(&String, i64, &str, &Actor, String)> = Vec::new();
+    let mut tasks: Vec<(&String, &str, &str)> = Vec::new();
+    for (id, d, actor) in rows {
+        for (seq, (step, details)) in d.events.iter().enumerate() {
+            events.push((id, seq as i64 + 1, step.as_str(), actor, json_text(details)?));
+        }
+        for agency in &d.agencies {
+            tasks.push((id, agency.as_str(), d.economy.as_str()));
+        }
+    }
+    let event_rows: Vec<Value> = events
+        .iter()
+        .map(|(id, seq, step, actor, details)| {
+            json!([id, seq, now, step, actor.organization_id, actor.user_id, details])
+        })
+        .collect();
+    crate::insert_json_rows(
+        &mut tx.tx,
+        backend,
+        "customs_events",
+        &[
+            ("declaration_id", false),
+            ("seq", true),
+            ("at", false),
+            ("step", false),
+            ("actor_org", false),
+            ("actor_user", false),
+            ("details", false),
+        ],
+        &event_rows,
+    )
+    .await?;
+    let task_rows: Vec<Value> = tasks.iter().map(|(id, agency, economy)| json!([id, agency, economy])).collect();
+    crate::insert_json_rows(
+        &mut tx.tx,
+        backend,
+        "customs_agency_tasks",
+        &[("declaration_id", false), ("agency", false), ("economy", false)],
+        &task_rows,
+    )
+    .await?;
+    let mut per_trader: Vec<(&str, i64)> = Vec::new();
+    for (_, d, _) in rows {
+        match per_trader.iter_mut().find(|(o, _)| *o == d.declarant_org) {
+            Some((_, n)) => *n += 1,
+            None => per_trader.push((&d.declarant_org, 1)),
+        }
+    }
+    for (org, n) in &per_trader {
+        count_trader(tx, org, *n, 0, 0).await?;
+    }
+    Ok(())
+}
+
+fn lodged_audit(actor: &Actor, id: &str, d: &NewDeclaration) -> (Actor, Option<String>, String, String, Value) {
+    (
+        actor.clone(),
+        Some(d.declarant_org.clone()),
+        "customs.lodged".to_string(),
+        format!("declaration:{id}"),
+        json!({"number": d.number, "economy": d.economy, "lane": d.lane, "status": d.status, "duty": d.duty,
+               "broker": d.broker_org}),
+    )
+}
+
+/// One declaration of a group commit: who lodged it, under which key, as what request.
+#[derive(Debug, Clone)]
+pub struct KeyedDeclaration {
+    pub actor: Actor,
+    pub submitter_org: String,
+    pub idempotency_key: String,
+    pub request_digest: String,
+    pub declaration: NewDeclaration,
+}
+
 fn ledger_from(entries: &[CustomsLedgerEntry]) -> Result<Ledger> {
     let journal = entries
         .iter()
@@ -498,7 +644,7 @@ impl Store {
 
     /// Lodges many declarations in one transaction, each with its own audit entry: the
     /// path for bulk submission, where one commit (one fsync) carries a whole batch and each
-    /// table gets one statement per few hundred rows.
+    /// table gets one statement.
     pub async fn submit_declarations_batch(&self, actor: &Actor, declarations: &[NewDeclaration]) -> Result<usize> {
         if declarations.is_empty() {
             return Ok(0);
@@ -506,134 +652,178 @@ impl Store {
         let mut tx = self.begin_audited().await?;
         let now = now_text();
         let ids: Vec<String> = declarations.iter().map(|_| new_id()).collect();
-        let rows: Vec<(&String, &NewDeclaration)> = ids.iter().zip(declarations).collect();
-        let declaration_rows = rows
-            .iter()
-            .map(|(id, d)| {
-                Ok(json!([
-                    id,
-                    d.number,
-                    d.economy,
-                    d.direction,
-                    d.declarant_org,
-                    d.broker_org,
-                    d.order_id,
-                    d.transport_document,
-                    d.status,
-                    d.lane,
-                    d.duty.amount().to_string(),
-                    d.duty.currency().as_str(),
-                    json_text(&d.body)?,
-                    json_text(&d.assessment)?,
-                    json_text(&d.selection)?,
-                    json_text(&d.state)?,
-                    1,
-                    now,
-                    now
-                ]))
-            })
-            .collect::<Result<Vec<Value>>>()?;
-        let inserted = crate::insert_json_rows(
-            &mut tx.tx,
-            self.backend,
-            "customs_declarations",
-            &[
-                ("id", false),
-                ("number", false),
-                ("economy", false),
-                ("direction", false),
-                ("declarant_org", false),
-                ("broker_org", false),
-                ("order_id", false),
-                ("transport_document", false),
-                ("status", false),
-                ("lane", false),
-                ("duty_amount", false),
-                ("duty_currency", false),
-                ("body", false),
-                ("assessment", false),
-                ("selection", false),
-                ("state", false),
-                ("version", true),
-                ("created_at", false),
-                ("updated_at", false),
-            ],
-            &declaration_rows,
-        )
-        .await;
-        match inserted {
-            Err(StoreError::Database(e)) if crate::is_unique_violation(&e) => {
-                return Err(StoreError::Conflict {
-                    field: "number",
-                    message: "a declaration in this batch was already lodged under its number".into(),
-                });
-            }
-            other => other?,
-        }
-        let mut events: Vec<(&String, i64, &str, String)> = Vec::new();
-        let mut tasks: Vec<(&String, &str, &str)> = Vec::new();
-        for (id, d) in &rows {
-            for (seq, (step, details)) in d.events.iter().enumerate() {
-                events.push((id, seq as i64 + 1, step.as_str(), json_text(details)?));
-            }
-            for agency in &d.agencies {
-                tasks.push((id, agency.as_str(), d.economy.as_str()));
-            }
-        }
-        let event_rows: Vec<Value> = events
-            .iter()
-            .map(|(id, seq, step, details)| json!([id, seq, now, step, actor.organization_id, actor.user_id, details]))
-            .collect();
-        crate::insert_json_rows(
-            &mut tx.tx,
-            self.backend,
-            "customs_events",
-            &[
-                ("declaration_id", false),
-                ("seq", true),
-                ("at", false),
-                ("step", false),
-                ("actor_org", false),
-                ("actor_user", false),
-                ("details", false),
-            ],
-            &event_rows,
-        )
-        .await?;
-        let task_rows: Vec<Value> = tasks.iter().map(|(id, agency, economy)| json!([id, agency, economy])).collect();
-        crate::insert_json_rows(
-            &mut tx.tx,
-            self.backend,
-            "customs_agency_tasks",
-            &[("declaration_id", false), ("agency", false), ("economy", false)],
-            &task_rows,
-        )
-        .await?;
-        let mut per_trader: Vec<(&str, i64)> = Vec::new();
-        for d in declarations {
-            match per_trader.iter_mut().find(|(o, _)| *o == d.declarant_org) {
-                Some((_, n)) => *n += 1,
-                None => per_trader.push((&d.declarant_org, 1)),
-            }
-        }
-        for (org, n) in &per_trader {
-            count_trader(&mut tx, org, *n, 0, 0).await?;
-        }
-        let audit: Vec<(Option<String>, String, String, Value)> = rows
-            .iter()
-            .map(|(id, d)| {
-                (
-                    Some(d.declarant_org.clone()),
-                    "customs.lodged".to_string(),
-                    format!("declaration:{id}"),
-                    json!({"number": d.number, "economy": d.economy, "lane": d.lane, "status": d.status, "duty": d.duty}),
-                )
-            })
-            .collect();
+        let rows: Vec<(&String, &NewDeclaration, &Actor)> =
+            ids.iter().zip(declarations).map(|(id, d)| (id, d, actor)).collect();
+        insert_rows(&mut tx, self.backend, &rows, &now).await?;
+        let audit: Vec<_> = rows.iter().map(|(id, d, actor)| lodged_audit(actor, id, d)).collect();
         let (last, rest) = audit.split_last().ok_or_else(|| corrupt("batch", "empty"))?;
-        tx.append_many(actor, rest).await?;
-        tx.commit(actor, last.0.as_deref(), &last.1, &last.2, last.3.clone()).await?;
+        tx.append_many(rest).await?;
+        tx.commit(&last.0, last.1.as_deref(), &last.2, &last.3, last.4.clone()).await?;
         Ok(declarations.len())
+    }
+
+    /// Lodges declarations from many requests at once (a group commit): each keeps its own
+    /// idempotency key and answer and its own audit entry, and one commit carries them all.
+    /// Answers come back in order: an earlier answer for a repeated key, a conflict for a
+    /// number already lodged (or lodged twice in the group), else the new declaration. An
+    /// error of the whole transaction is returned as such, and nothing is written.
+    pub async fn submit_declarations_keyed(
+        &self,
+        items: &[KeyedDeclaration],
+    ) -> Result<Vec<Result<DeclarationRecord>>> {
+        let mut answers: Vec<Option<Result<DeclarationRecord>>> = (0..items.len()).map(|_| None).collect();
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.begin_audited().await?;
+        let now = now_text();
+        let mut numbers: Vec<&str> = Vec::new();
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        // Index in `items` of each key's first request, and (repeat, index into keys).
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let request = format!("lodge customs declaration {}", item.request_digest);
+            let key = (item.submitter_org.as_str(), item.idempotency_key.as_str());
+            if let Some(first) = keys.iter().position(|k| *k == key) {
+                // The same key twice in one group: a retry that overtook its first attempt.
+                // It gets the first one's answer once that is known (below).
+                repeats.push((i, first));
+                answers[i] = Some(Err(corrupt("group commit", "repeat not answered")));
+                continue;
+            }
+            keys.push(key);
+            firsts.push(i);
+            match earlier_answer::<DeclarationRecord>(
+                &mut tx,
+                Caller::Company(&item.submitter_org),
+                &item.idempotency_key,
+                &request,
+            )
+            .await
+            {
+                Ok(Some(mut earlier)) => {
+                    earlier.replayed = true;
+                    answers[i] = Some(Ok(earlier));
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    answers[i] = Some(Err(e));
+                    continue;
+                }
+            }
+            let number = item.declaration.number.as_str();
+            let taken = sqlx::query("SELECT 1 AS one FROM customs_declarations WHERE number = $1")
+                .bind(number)
+                .fetch_optional(&mut *tx.tx)
+                .await?
+                .is_some();
+            if taken || numbers.contains(&number) {
+                answers[i] = Some(Err(StoreError::Conflict {
+                    field: "number",
+                    message: format!(
+                        "a declaration numbered {number} was already lodged; give this one its own number"
+                    ),
+                }));
+                continue;
+            }
+            numbers.push(number);
+        }
+        let fresh: Vec<usize> = (0..items.len()).filter(|i| answers[*i].is_none()).collect();
+        let ids: Vec<String> = fresh.iter().map(|_| new_id()).collect();
+        let rows: Vec<(&String, &NewDeclaration, &Actor)> =
+            ids.iter().zip(&fresh).map(|(id, i)| (id, &items[*i].declaration, &items[*i].actor)).collect();
+        insert_rows(&mut tx, self.backend, &rows, &now).await?;
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut kept: Vec<Value> = Vec::new();
+        let mut audit = Vec::new();
+        for (id, i) in ids.iter().zip(&fresh) {
+            let item = &items[*i];
+            let d = &item.declaration;
+            let name = match names.iter().find(|(o, _)| *o == d.declarant_org) {
+                Some((_, n)) => n.clone(),
+                None => {
+                    let row = sqlx::query("SELECT legal_name FROM organizations WHERE id = $1")
+                        .bind(&d.declarant_org)
+                        .fetch_one(&mut *tx.tx)
+                        .await?;
+                    let n: String = row.try_get("legal_name")?;
+                    names.push((d.declarant_org.clone(), n.clone()));
+                    n
+                }
+            };
+            let record = DeclarationRecord {
+                id: id.clone(),
+                number: d.number.clone(),
+                economy: d.economy.clone(),
+                direction: d.direction.clone(),
+                declarant_org: d.declarant_org.clone(),
+                declarant_name: name,
+                broker_org: d.broker_org.clone(),
+                order_id: d.order_id.clone(),
+                transport_document: d.transport_document.clone(),
+                status: d.status.clone(),
+                lane: d.lane.clone(),
+                duty: d.duty,
+                body: d.body.clone(),
+                assessment: d.assessment.clone(),
+                selection: d.selection.clone(),
+                state: d.state.clone(),
+                version: 1,
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                agencies: d
+                    .agencies
+                    .iter()
+                    .map(|a| AgencyTask { agency: a.clone(), decision: None, note: None, decided_at: None })
+                    .collect(),
+                replayed: false,
+            };
+            let request = format!("lodge customs declaration {}", item.request_digest);
+            kept.push(json!([item.submitter_org, item.idempotency_key, request, json_text(&record)?, now]));
+            audit.push(lodged_audit(&item.actor, id, d));
+            answers[*i] = Some(Ok(record));
+        }
+        crate::insert_json_rows(
+            &mut tx.tx,
+            self.backend,
+            "idempotency_keys",
+            &[
+                ("organization_id", false),
+                ("idem_key", false),
+                ("request", false),
+                ("response", false),
+                ("created_at", false),
+            ],
+            &kept,
+        )
+        .await?;
+        match audit.split_last() {
+            Some((last, rest)) => {
+                tx.append_many(rest).await?;
+                tx.commit(&last.0, last.1.as_deref(), &last.2, &last.3, last.4.clone()).await?;
+            }
+            // Nothing new: the transaction only read (replays and refusals); its audit
+            // sequence number is given back by not committing.
+            None => drop(tx),
+        }
+        for (repeat, key_index) in repeats {
+            let first = firsts[key_index];
+            let same_request = items[first].request_digest == items[repeat].request_digest;
+            answers[repeat] = Some(match (&answers[first], same_request) {
+                (Some(Ok(record)), true) => Ok(DeclarationRecord { replayed: true, ..record.clone() }),
+                (_, false) => Err(StoreError::Conflict {
+                    field: "Idempotency-Key",
+                    message: "this key was already used for a different request; use a new key for a new declaration"
+                        .into(),
+                }),
+                (_, true) => Err(StoreError::Refused(
+                    "the first request with this key was refused; read its answer and correct the declaration".into(),
+                )),
+            });
+        }
+        Ok(answers.into_iter().map(|a| a.unwrap_or_else(|| Err(corrupt("group commit", "unanswered")))).collect())
     }
 
     /// One declaration with its agencies' tasks (access is the caller's to check).

@@ -388,7 +388,16 @@ pub async fn lodge(
     };
     let prepared = prepare_declaration(&state.store, &state.customs, &declarant, &input).await?;
     let new = new_declaration(&input, &prepared, &declarant, broker.as_deref())?;
-    let record = state.store.submit_declaration(&user.actor(), &me.org, &key, &digest(&input), &new).await?;
+    let record = state
+        .lodgements
+        .lodge(tradewind_store::KeyedDeclaration {
+            actor: user.actor(),
+            submitter_org: me.org.clone(),
+            idempotency_key: key,
+            request_digest: digest(&input),
+            declaration: new,
+        })
+        .await?;
     Ok(replayable(StatusCode::CREATED, record.replayed, record))
 }
 
