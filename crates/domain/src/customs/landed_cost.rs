@@ -1419,4 +1419,27 @@ mod tests {
         let secs = start.elapsed().as_secs_f64();
         println!("{:.0} landed costs per second (checksum {total})", f64::from(n) / secs);
     }
+
+    /// The bench's shipment (DE tariff, demo reference rates, a USD one-line FOB invoice): a
+    /// throughput figure to compare releases by (run with `--release -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn throughput_of_the_bench_shipment() {
+        let de = crate::customs::tariff::builtin_schedules().into_iter().find(|s| s.economy().as_str() == "DE");
+        let de = de.expect("DE parses");
+        let rates = FxRates::parse_ecb_csv(crate::marketplace::DEMO_FX_CSV, "demo rates").expect("demo rates");
+        let mut l = line("610910", m("1000.00", "USD"), "500", "H87", "VN");
+        l.description = "Cotton T-shirts".into();
+        let s = shipment("DE", Incoterm::Fob, Some(m("120.00", "USD")), Some(m("5.00", "USD")), vec![l]);
+        let check = landed_cost_amounts(&de, &s, &rates).expect("cost");
+        let n: u32 = std::env::var("LC_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
+        let start = std::time::Instant::now();
+        let mut total = Decimal::ZERO;
+        for _ in 0..n {
+            total += landed_cost_amounts(&de, std::hint::black_box(&s), &rates).expect("cost").total.amount();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(total, check.total.amount() * Decimal::from(n));
+        println!("{:.0} bench landed costs per second (total {})", f64::from(n) / secs, check.total);
+    }
 }
