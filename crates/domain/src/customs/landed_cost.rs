@@ -197,26 +197,117 @@ fn money(amount: Decimal, currency: CurrencyCode) -> Result<Money, LandedCostErr
     Ok(Money::new(round_to_minor_unit(amount, currency), currency)?)
 }
 
+/// `n / d` rounded half to even to `dp` places: exactly what
+/// `n.checked_div(d)?.round_dp_with_strategy(dp, MidpointNearestEven)` gives, scale included.
+/// Amounts and rates of everyday size take an exact 128-bit integer division; anything else
+/// (and a quotient that ends within `dp` places, whose scale the decimal division decides)
+/// goes through the decimal division itself.
+fn div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
+    quick_div_round(n, d, dp).or_else(|| {
+        Some(n.checked_div(d)?.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointNearestEven))
+    })
+}
+
+/// The integer path of [`div_round`], or `None` to take the decimal one. The decimal
+/// division keeps at least 27 significant digits (and 28 places), so rounding its quotient
+/// again to `dp` places can only differ from rounding the exact quotient when that lies
+/// within 10^-27 of it of a midpoint; a quotient `num / den` that is not a midpoint lies at
+/// least `1 / (2 den)` units of the last place away, so the bounds below leave a wide margin.
+fn quick_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
+    const LIMIT: u128 = 10u128.pow(25);
+    if dp > 8 || n.is_sign_negative() || d.is_sign_negative() || d.is_zero() {
+        return None;
+    }
+    let (a, b) = (u128::try_from(n.mantissa()).ok()?, u128::try_from(d.mantissa()).ok()?);
+    // n / d × 10^dp = (a / b) × 10^(d.scale + dp − n.scale).
+    let shift = i64::from(d.scale()) + i64::from(dp) - i64::from(n.scale());
+    let pow = |e: i64| u32::try_from(e).ok().and_then(|e| 10u128.checked_pow(e));
+    let (num, den) = if shift >= 0 { (a.checked_mul(pow(shift)?)?, b) } else { (a, b.checked_mul(pow(-shift)?)?) };
+    if den >= 10u128.pow(26 - dp) {
+        return None;
+    }
+    let (q, r) = (num / den, num % den);
+    if r == 0 {
+        return None;
+    }
+    let up = match (2 * r).cmp(&den) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => q % 2 == 1,
+        std::cmp::Ordering::Less => false,
+    };
+    let q = q + u128::from(up);
+    if q.checked_add(1)?.checked_mul(den)? >= LIMIT {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(i128::try_from(q).ok()?, dp).ok()
+}
+
+/// Converts amounts into the schedule currency as [`FxRates::convert`] does (through the base
+/// currency, rounded half to even to the minor unit), looking each rate up once per shipment
+/// and recording every currency converted from with the rate used.
 struct Converter<'a> {
     fx: &'a FxRates,
     to: CurrencyCode,
+    scale: u32,
+    /// Units of `to` per base unit, once looked up.
+    target: Option<Decimal>,
+    /// The last currency converted from and its units per base unit.
+    last: Option<(CurrencyCode, Decimal)>,
     conversions: Vec<(CurrencyCode, Decimal)>,
 }
 
-impl Converter<'_> {
+impl<'a> Converter<'a> {
+    fn new(fx: &'a FxRates, to: CurrencyCode) -> Self {
+        let scale = u32::from(to.minor_units().unwrap_or(0));
+        Converter { fx, to, scale, target: None, last: None, conversions: Vec::new() }
+    }
+
+    fn per_base(&self, c: CurrencyCode) -> Option<Decimal> {
+        if c == self.fx.base {
+            Some(Decimal::ONE)
+        } else {
+            self.fx.rates.iter().find(|(k, _)| *k == c).map(|(_, r)| *r)
+        }
+    }
+
     fn convert(&mut self, m: &Money, what: &'static str) -> Result<Decimal, LandedCostError> {
         if m.amount() < Decimal::ZERO {
             return Err(LandedCostError::Negative { what });
         }
-        if m.currency() == self.to {
+        let from_currency = m.currency();
+        if from_currency == self.to {
             return Ok(m.amount());
         }
-        let c =
-            self.fx.convert(m, self.to).ok_or(LandedCostError::NoExchangeRate { from: m.currency(), to: self.to })?;
-        if !self.conversions.iter().any(|(k, _)| *k == m.currency()) {
-            self.conversions.push((m.currency(), c.rate));
+        let no_rate = LandedCostError::NoExchangeRate { from: from_currency, to: self.to };
+        let from = match self.last {
+            Some((c, r)) if c == from_currency => r,
+            _ => {
+                let r = self.per_base(from_currency).ok_or_else(|| no_rate.clone())?;
+                self.last = Some((from_currency, r));
+                r
+            }
+        };
+        let target = match self.target {
+            Some(t) => t,
+            None => {
+                let t = self.per_base(self.to).ok_or_else(|| no_rate.clone())?;
+                self.target = Some(t);
+                t
+            }
+        };
+        if from.is_zero() {
+            return Err(no_rate);
         }
-        Ok(c.amount.amount())
+        let Some(amount) = m.amount().checked_mul(target).and_then(|p| div_round(p, from, self.scale)) else {
+            return Err(no_rate);
+        };
+        if !self.conversions.iter().any(|(k, _)| *k == from_currency) {
+            // The rate as reported: target units per source unit, to 8 places.
+            let rate = div_round(target, from, 8).ok_or(no_rate)?;
+            self.conversions.push((from_currency, rate));
+        }
+        // Normalised, as a `Money` holds it.
+        Ok(amount.normalize())
     }
 }
 
@@ -295,7 +386,7 @@ pub fn landed_cost_amounts(
     }
     let cur = schedule.currency();
     let zero = Money::from_minor_units(0, cur);
-    let mut conv = Converter { fx, to: cur, conversions: Vec::new() };
+    let mut conv = Converter::new(fx, cur);
 
     // 1. Everything in the schedule currency.
     let mut values = Vec::with_capacity(shipment.lines.len());
@@ -1143,6 +1234,29 @@ mod tests {
     }
 
     #[test]
+    fn the_quick_division_rounds_half_to_even_and_leaves_short_quotients_to_the_decimal_one() {
+        let d = |s: &str| -> Decimal { s.parse().expect("decimal") };
+        // 1,000.00 / 1.08 = 925.925925… → 925.93.
+        assert_eq!(quick_div_round(d("1000.00"), d("1.08"), 2).map(|q| q.to_string()), Some("925.93".into()));
+        // 1 / 1.08 = 0.925925925… → 0.92592593 (8 places, as rates are reported).
+        assert_eq!(quick_div_round(d("1"), d("1.08"), 8).map(|q| q.to_string()), Some("0.92592593".into()));
+        // 0.125 / 1 to 2 places: 0.125 is a midpoint, 12 is even → 0.12; 0.135 → 0.14.
+        assert_eq!(quick_div_round(d("0.125"), d("1"), 2).map(|q| q.to_string()), Some("0.12".into()));
+        assert_eq!(quick_div_round(d("0.135"), d("1"), 2).map(|q| q.to_string()), Some("0.14".into()));
+        // 1 / 0.5 = 2 exactly: the decimal division decides the scale.
+        assert_eq!(quick_div_round(d("1"), d("0.5"), 8), None);
+        assert_eq!(
+            div_round(d("1"), d("0.5"), 8).map(|q| q.to_string()),
+            Some((d("1") / d("0.5")).round_dp(8).to_string())
+        );
+        // Negative, zero divisor, huge: not taken.
+        assert_eq!(quick_div_round(d("-1"), d("3"), 2), None);
+        assert_eq!(div_round(d("1"), Decimal::ZERO, 2), None);
+        assert_eq!(quick_div_round(Decimal::MAX, d("3"), 2), None);
+        assert_eq!(div_round(Decimal::MAX, d("3"), 2), Decimal::MAX.checked_div(d("3")).map(|q| q.round_dp(2)));
+    }
+
+    #[test]
     fn under_de_minimis_nothing_is_levied_and_the_explanation_says_so() {
         let au = sample();
         let s = shipment("AU", Incoterm::Fob, Some(m("40", "AUD")), None, shirts(m("900", "AUD")));
@@ -1386,6 +1500,41 @@ mod tests {
                 Err(LandedCostError::TransportExceedsPrice { .. }) => prop_assert!(freight + insurance.unwrap_or(0) > 0 && goods > 0),
                 Err(LandedCostError::Tariff { source: TariffError::ProofNotValidOn { .. } | TariffError::NoPreferentialRate { .. }, .. }) => prop_assert!(claim),
                 Err(e) => prop_assert!(false, "unexpected refusal: {}", e),
+            }
+        }
+
+        #[test]
+        fn the_quick_division_rounds_exactly_as_the_decimal_one(
+            n in 0i64..1_000_000_000_000_000, n_scale in 0u32..12,
+            d in 1i64..10_000_000_000, d_scale in 0u32..12, dp in 0u32..9,
+        ) {
+            let (n, d) = (Decimal::new(n, n_scale), Decimal::new(d, d_scale));
+            let reference = n.checked_div(d).map(|q| q.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointNearestEven));
+            let quick = div_round(n, d, dp);
+            prop_assert_eq!(quick, reference);
+            // Same scale too, so serialised amounts and rates read the same.
+            prop_assert_eq!(quick.map(|q| q.to_string()), reference.map(|q| q.to_string()));
+        }
+
+        #[test]
+        fn a_conversion_gives_what_the_reference_rates_give(
+            units in 0i64..100_000_000_000, from in prop::sample::select(vec!["USD", "JPY", "GBP", "SGD", "AUD", "EUR"]),
+            to in prop::sample::select(vec!["USD", "JPY", "GBP", "SGD", "AUD", "EUR"]),
+        ) {
+            let rates = fx();
+            let m = Money::from_minor_units(units, cur(from));
+            let mut conv = Converter::new(&rates, cur(to));
+            let ours = conv.convert(&m, "a line value").expect("rate known");
+            let again = conv.convert(&m, "a line value").expect("cached rate");
+            if from == to {
+                prop_assert_eq!(ours, m.amount());
+                prop_assert!(conv.conversions.is_empty());
+            } else {
+                let reference = rates.convert(&m, cur(to)).expect("reference");
+                prop_assert_eq!(ours.to_string(), reference.amount.amount().to_string());
+                prop_assert_eq!(again, ours);
+                prop_assert_eq!(conv.conversions.len(), 1);
+                prop_assert_eq!(conv.conversions[0].1.to_string(), reference.rate.to_string());
             }
         }
 
