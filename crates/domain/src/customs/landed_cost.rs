@@ -214,19 +214,32 @@ fn div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
 /// within 10^-27 of it of a midpoint; a quotient `num / den` that is not a midpoint lies at
 /// least `1 / (2 den)` units of the last place away, so the bounds below leave a wide margin.
 fn quick_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
-    const LIMIT: u128 = 10u128.pow(25);
+    const POW10: [u128; 27] = {
+        let mut t = [1u128; 27];
+        let mut i = 1;
+        while i < t.len() {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    const LIMIT: u128 = POW10[25];
     if dp > 8 || n.is_sign_negative() || d.is_sign_negative() || d.is_zero() {
         return None;
     }
     let (a, b) = (u128::try_from(n.mantissa()).ok()?, u128::try_from(d.mantissa()).ok()?);
     // n / d × 10^dp = (a / b) × 10^(d.scale + dp − n.scale).
     let shift = i64::from(d.scale()) + i64::from(dp) - i64::from(n.scale());
-    let pow = |e: i64| u32::try_from(e).ok().and_then(|e| 10u128.checked_pow(e));
+    let pow = |e: i64| usize::try_from(e).ok().and_then(|e| POW10.get(e).copied());
     let (num, den) = if shift >= 0 { (a.checked_mul(pow(shift)?)?, b) } else { (a, b.checked_mul(pow(-shift)?)?) };
-    if den >= 10u128.pow(26 - dp) {
+    if den >= POW10[26 - dp as usize] {
         return None;
     }
-    let (q, r) = (num / den, num % den);
+    // Everyday amounts fit 64 bits, where division is one machine instruction.
+    let (q, r) = match (u64::try_from(num), u64::try_from(den)) {
+        (Ok(n64), Ok(d64)) => (u128::from(n64 / d64), u128::from(n64 % d64)),
+        _ => (num / den, num % den),
+    };
     if r == 0 {
         return None;
     }
@@ -371,6 +384,19 @@ fn quantity_in<'a>(quantity: Decimal, declared: &'a str, wanted: Option<&'a str>
     }
 }
 
+/// Lines a shipment usually has at most: their working numbers stay on the stack.
+const FEW_LINES: usize = 8;
+
+/// `n` zeros to work in: the stack buffer when it is long enough, else `many`.
+fn per_line<'a>(few: &'a mut [Decimal; FEW_LINES], many: &'a mut Vec<Decimal>, n: usize) -> &'a mut [Decimal] {
+    if n <= FEW_LINES {
+        &mut few[..n]
+    } else {
+        many.resize(n, Decimal::ZERO);
+        many
+    }
+}
+
 /// The numbers of a landed cost (no explanation): the fast path, and what [`landed_cost`]
 /// explains, so the two never disagree.
 pub fn landed_cost_amounts(
@@ -389,13 +415,16 @@ pub fn landed_cost_amounts(
     let mut conv = Converter::new(fx, cur);
 
     // 1. Everything in the schedule currency.
-    let mut values = Vec::with_capacity(shipment.lines.len());
+    let n_lines = shipment.lines.len();
+    let (mut few_values, mut many_values) = ([Decimal::ZERO; FEW_LINES], Vec::new());
+    let values = per_line(&mut few_values, &mut many_values, n_lines);
     let mut goods = Decimal::ZERO;
-    for l in &shipment.lines {
+    for (l, slot) in shipment.lines.iter().zip(values.iter_mut()) {
         let v = conv.convert(&l.value, "a line value")?;
         goods = add(goods, v)?;
-        values.push(v);
+        *slot = v;
     }
+    let values = &*values;
     let freight = shipment.freight.as_ref().map(|f| conv.convert(f, "freight")).transpose()?;
     let insurance = shipment.insurance.as_ref().map(|i| conv.convert(i, "insurance")).transpose()?;
 
@@ -432,13 +461,15 @@ pub fn landed_cost_amounts(
     let dm = schedule.de_minimis();
     let duty_waived = dm.duty.is_some_and(|t| customs_value <= t);
     let tax_waived = dm.tax.is_some_and(|t| customs_value <= t);
-    let mut f_shares = vec![Decimal::ZERO; values.len()];
-    let mut i_shares = vec![Decimal::ZERO; values.len()];
-    apportion(f_adj, &values, goods, cur, |i, s| f_shares[i] = s)?;
-    apportion(i_adj, &values, goods, cur, |i, s| i_shares[i] = s)?;
+    let (mut few_f, mut many_f) = ([Decimal::ZERO; FEW_LINES], Vec::new());
+    let (mut few_i, mut many_i) = ([Decimal::ZERO; FEW_LINES], Vec::new());
+    let f_shares = per_line(&mut few_f, &mut many_f, n_lines);
+    let i_shares = per_line(&mut few_i, &mut many_i, n_lines);
+    apportion(f_adj, values, goods, cur, |i, s| f_shares[i] = s)?;
+    apportion(i_adj, values, goods, cur, |i, s| i_shares[i] = s)?;
     let mut lines = Vec::with_capacity(values.len());
     let (mut duty, mut excise) = (Decimal::ZERO, Decimal::ZERO);
-    for (n, (l, v)) in shipment.lines.iter().zip(&values).enumerate() {
+    for (n, (l, v)) in shipment.lines.iter().zip(values).enumerate() {
         let at = |source| LandedCostError::Tariff { line: n + 1, hs: l.hs.clone(), source };
         let tl = schedule.line(&l.hs, shipment.date).map_err(at)?;
         let rate = schedule.rate_for(tl, l.origin, l.preference.as_ref(), shipment.date).map_err(at)?;
@@ -521,10 +552,9 @@ pub fn landed_cost_amounts(
             tax_base = add(tax_base, tax_transport)?;
         }
         if !tax_waived {
-            tax = round_to_minor_unit(
-                tax_base.checked_mul(t.percent).ok_or(LandedCostError::Overflow)? / Decimal::ONE_HUNDRED,
-                cur,
-            );
+            let scale = u32::from(cur.minor_units().unwrap_or(0));
+            let percent_of = tax_base.checked_mul(t.percent).ok_or(LandedCostError::Overflow)?;
+            tax = div_round(percent_of, Decimal::ONE_HUNDRED, scale).ok_or(LandedCostError::Overflow)?;
         }
     }
 
@@ -1231,6 +1261,21 @@ mod tests {
             landed_cost_amounts(&au, &no_rate, &fx()),
             Err(LandedCostError::NoExchangeRate { from: cur("CHF"), to: cur("AUD") })
         );
+    }
+
+    #[test]
+    fn a_shipment_of_many_lines_adds_up_like_one_line() {
+        let au = sample();
+        let one = shipment("AU", Incoterm::Cif, Some(m("300", "AUD")), None, shirts(m("2000", "AUD")));
+        let ten: Vec<ShipmentLine> = (0..10).map(|_| line("610910", m("200", "AUD"), "50", "H87", "VN")).collect();
+        let ten = shipment("AU", Incoterm::Cif, Some(m("300", "AUD")), None, ten);
+        // CIF into an FOB economy: 300 deducted, 30 a line; CV 1,700 = 10 × 170; duty 5 % = 8.50 a
+        // line, 85.00 in all, as on the one line of 2,000.
+        let (a, b) =
+            (landed_cost_amounts(&au, &one, &fx()).expect("one"), landed_cost_amounts(&au, &ten, &fx()).expect("ten"));
+        assert_eq!(b.customs_value, m("1700", "AUD"));
+        assert!(b.lines.iter().all(|l| l.freight == m("-30", "AUD") && l.duty == m("8.50", "AUD")), "{:?}", b.lines);
+        assert_eq!((b.duty, b.tax, b.total), (a.duty, a.tax, a.total));
     }
 
     #[test]
