@@ -197,26 +197,130 @@ fn money(amount: Decimal, currency: CurrencyCode) -> Result<Money, LandedCostErr
     Ok(Money::new(round_to_minor_unit(amount, currency), currency)?)
 }
 
+/// `n / d` rounded half to even to `dp` places: exactly what
+/// `n.checked_div(d)?.round_dp_with_strategy(dp, MidpointNearestEven)` gives, scale included.
+/// Amounts and rates of everyday size take an exact 128-bit integer division; anything else
+/// (and a quotient that ends within `dp` places, whose scale the decimal division decides)
+/// goes through the decimal division itself.
+fn div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
+    quick_div_round(n, d, dp).or_else(|| {
+        Some(n.checked_div(d)?.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointNearestEven))
+    })
+}
+
+/// The integer path of [`div_round`], or `None` to take the decimal one. The decimal
+/// division keeps at least 27 significant digits (and 28 places), so rounding its quotient
+/// again to `dp` places can only differ from rounding the exact quotient when that lies
+/// within 10^-27 of it of a midpoint; a quotient `num / den` that is not a midpoint lies at
+/// least `1 / (2 den)` units of the last place away, so the bounds below leave a wide margin.
+fn quick_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
+    const POW10: [u128; 27] = {
+        let mut t = [1u128; 27];
+        let mut i = 1;
+        while i < t.len() {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    const LIMIT: u128 = POW10[25];
+    if dp > 8 || n.is_sign_negative() || d.is_sign_negative() || d.is_zero() {
+        return None;
+    }
+    let (a, b) = (u128::try_from(n.mantissa()).ok()?, u128::try_from(d.mantissa()).ok()?);
+    // n / d × 10^dp = (a / b) × 10^(d.scale + dp − n.scale).
+    let shift = i64::from(d.scale()) + i64::from(dp) - i64::from(n.scale());
+    let pow = |e: i64| usize::try_from(e).ok().and_then(|e| POW10.get(e).copied());
+    let (num, den) = if shift >= 0 { (a.checked_mul(pow(shift)?)?, b) } else { (a, b.checked_mul(pow(-shift)?)?) };
+    if den >= POW10[26 - dp as usize] {
+        return None;
+    }
+    // Everyday amounts fit 64 bits, where division is one machine instruction.
+    let (q, r) = match (u64::try_from(num), u64::try_from(den)) {
+        (Ok(n64), Ok(d64)) => (u128::from(n64 / d64), u128::from(n64 % d64)),
+        _ => (num / den, num % den),
+    };
+    if r == 0 {
+        return None;
+    }
+    let up = match (2 * r).cmp(&den) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => q % 2 == 1,
+        std::cmp::Ordering::Less => false,
+    };
+    let q = q + u128::from(up);
+    if q.checked_add(1)?.checked_mul(den)? >= LIMIT {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(i128::try_from(q).ok()?, dp).ok()
+}
+
+/// Converts amounts into the schedule currency as [`FxRates::convert`] does (through the base
+/// currency, rounded half to even to the minor unit), looking each rate up once per shipment
+/// and recording every currency converted from with the rate used.
 struct Converter<'a> {
     fx: &'a FxRates,
     to: CurrencyCode,
+    scale: u32,
+    /// Units of `to` per base unit, once looked up.
+    target: Option<Decimal>,
+    /// The last currency converted from and its units per base unit.
+    last: Option<(CurrencyCode, Decimal)>,
     conversions: Vec<(CurrencyCode, Decimal)>,
 }
 
-impl Converter<'_> {
+impl<'a> Converter<'a> {
+    fn new(fx: &'a FxRates, to: CurrencyCode) -> Self {
+        let scale = u32::from(to.minor_units().unwrap_or(0));
+        Converter { fx, to, scale, target: None, last: None, conversions: Vec::new() }
+    }
+
+    fn per_base(&self, c: CurrencyCode) -> Option<Decimal> {
+        if c == self.fx.base {
+            Some(Decimal::ONE)
+        } else {
+            self.fx.rates.iter().find(|(k, _)| *k == c).map(|(_, r)| *r)
+        }
+    }
+
     fn convert(&mut self, m: &Money, what: &'static str) -> Result<Decimal, LandedCostError> {
         if m.amount() < Decimal::ZERO {
             return Err(LandedCostError::Negative { what });
         }
-        if m.currency() == self.to {
+        let from_currency = m.currency();
+        if from_currency == self.to {
             return Ok(m.amount());
         }
-        let c =
-            self.fx.convert(m, self.to).ok_or(LandedCostError::NoExchangeRate { from: m.currency(), to: self.to })?;
-        if !self.conversions.iter().any(|(k, _)| *k == m.currency()) {
-            self.conversions.push((m.currency(), c.rate));
+        let no_rate = LandedCostError::NoExchangeRate { from: from_currency, to: self.to };
+        let from = match self.last {
+            Some((c, r)) if c == from_currency => r,
+            _ => {
+                let r = self.per_base(from_currency).ok_or_else(|| no_rate.clone())?;
+                self.last = Some((from_currency, r));
+                r
+            }
+        };
+        let target = match self.target {
+            Some(t) => t,
+            None => {
+                let t = self.per_base(self.to).ok_or_else(|| no_rate.clone())?;
+                self.target = Some(t);
+                t
+            }
+        };
+        if from.is_zero() {
+            return Err(no_rate);
         }
-        Ok(c.amount.amount())
+        let Some(amount) = m.amount().checked_mul(target).and_then(|p| div_round(p, from, self.scale)) else {
+            return Err(no_rate);
+        };
+        if !self.conversions.iter().any(|(k, _)| *k == from_currency) {
+            // The rate as reported: target units per source unit, to 8 places.
+            let rate = div_round(target, from, 8).ok_or(no_rate)?;
+            self.conversions.push((from_currency, rate));
+        }
+        // Normalised, as a `Money` holds it.
+        Ok(amount.normalize())
     }
 }
 
@@ -280,6 +384,19 @@ fn quantity_in<'a>(quantity: Decimal, declared: &'a str, wanted: Option<&'a str>
     }
 }
 
+/// Lines a shipment usually has at most: their working numbers stay on the stack.
+const FEW_LINES: usize = 8;
+
+/// `n` zeros to work in: the stack buffer when it is long enough, else `many`.
+fn per_line<'a>(few: &'a mut [Decimal; FEW_LINES], many: &'a mut Vec<Decimal>, n: usize) -> &'a mut [Decimal] {
+    if n <= FEW_LINES {
+        &mut few[..n]
+    } else {
+        many.resize(n, Decimal::ZERO);
+        many
+    }
+}
+
 /// The numbers of a landed cost (no explanation): the fast path, and what [`landed_cost`]
 /// explains, so the two never disagree.
 pub fn landed_cost_amounts(
@@ -295,16 +412,19 @@ pub fn landed_cost_amounts(
     }
     let cur = schedule.currency();
     let zero = Money::from_minor_units(0, cur);
-    let mut conv = Converter { fx, to: cur, conversions: Vec::new() };
+    let mut conv = Converter::new(fx, cur);
 
     // 1. Everything in the schedule currency.
-    let mut values = Vec::with_capacity(shipment.lines.len());
+    let n_lines = shipment.lines.len();
+    let (mut few_values, mut many_values) = ([Decimal::ZERO; FEW_LINES], Vec::new());
+    let values = per_line(&mut few_values, &mut many_values, n_lines);
     let mut goods = Decimal::ZERO;
-    for l in &shipment.lines {
+    for (l, slot) in shipment.lines.iter().zip(values.iter_mut()) {
         let v = conv.convert(&l.value, "a line value")?;
         goods = add(goods, v)?;
-        values.push(v);
+        *slot = v;
     }
+    let values = &*values;
     let freight = shipment.freight.as_ref().map(|f| conv.convert(f, "freight")).transpose()?;
     let insurance = shipment.insurance.as_ref().map(|i| conv.convert(i, "insurance")).transpose()?;
 
@@ -341,13 +461,15 @@ pub fn landed_cost_amounts(
     let dm = schedule.de_minimis();
     let duty_waived = dm.duty.is_some_and(|t| customs_value <= t);
     let tax_waived = dm.tax.is_some_and(|t| customs_value <= t);
-    let mut f_shares = vec![Decimal::ZERO; values.len()];
-    let mut i_shares = vec![Decimal::ZERO; values.len()];
-    apportion(f_adj, &values, goods, cur, |i, s| f_shares[i] = s)?;
-    apportion(i_adj, &values, goods, cur, |i, s| i_shares[i] = s)?;
+    let (mut few_f, mut many_f) = ([Decimal::ZERO; FEW_LINES], Vec::new());
+    let (mut few_i, mut many_i) = ([Decimal::ZERO; FEW_LINES], Vec::new());
+    let f_shares = per_line(&mut few_f, &mut many_f, n_lines);
+    let i_shares = per_line(&mut few_i, &mut many_i, n_lines);
+    apportion(f_adj, values, goods, cur, |i, s| f_shares[i] = s)?;
+    apportion(i_adj, values, goods, cur, |i, s| i_shares[i] = s)?;
     let mut lines = Vec::with_capacity(values.len());
     let (mut duty, mut excise) = (Decimal::ZERO, Decimal::ZERO);
-    for (n, (l, v)) in shipment.lines.iter().zip(&values).enumerate() {
+    for (n, (l, v)) in shipment.lines.iter().zip(values).enumerate() {
         let at = |source| LandedCostError::Tariff { line: n + 1, hs: l.hs.clone(), source };
         let tl = schedule.line(&l.hs, shipment.date).map_err(at)?;
         let rate = schedule.rate_for(tl, l.origin, l.preference.as_ref(), shipment.date).map_err(at)?;
@@ -430,10 +552,9 @@ pub fn landed_cost_amounts(
             tax_base = add(tax_base, tax_transport)?;
         }
         if !tax_waived {
-            tax = round_to_minor_unit(
-                tax_base.checked_mul(t.percent).ok_or(LandedCostError::Overflow)? / Decimal::ONE_HUNDRED,
-                cur,
-            );
+            let scale = u32::from(cur.minor_units().unwrap_or(0));
+            let percent_of = tax_base.checked_mul(t.percent).ok_or(LandedCostError::Overflow)?;
+            tax = div_round(percent_of, Decimal::ONE_HUNDRED, scale).ok_or(LandedCostError::Overflow)?;
         }
     }
 
@@ -1143,6 +1264,44 @@ mod tests {
     }
 
     #[test]
+    fn a_shipment_of_many_lines_adds_up_like_one_line() {
+        let au = sample();
+        let one = shipment("AU", Incoterm::Cif, Some(m("300", "AUD")), None, shirts(m("2000", "AUD")));
+        let ten: Vec<ShipmentLine> = (0..10).map(|_| line("610910", m("200", "AUD"), "50", "H87", "VN")).collect();
+        let ten = shipment("AU", Incoterm::Cif, Some(m("300", "AUD")), None, ten);
+        // CIF into an FOB economy: 300 deducted, 30 a line; CV 1,700 = 10 × 170; duty 5 % = 8.50 a
+        // line, 85.00 in all, as on the one line of 2,000.
+        let (a, b) =
+            (landed_cost_amounts(&au, &one, &fx()).expect("one"), landed_cost_amounts(&au, &ten, &fx()).expect("ten"));
+        assert_eq!(b.customs_value, m("1700", "AUD"));
+        assert!(b.lines.iter().all(|l| l.freight == m("-30", "AUD") && l.duty == m("8.50", "AUD")), "{:?}", b.lines);
+        assert_eq!((b.duty, b.tax, b.total), (a.duty, a.tax, a.total));
+    }
+
+    #[test]
+    fn the_quick_division_rounds_half_to_even_and_leaves_short_quotients_to_the_decimal_one() {
+        let d = |s: &str| -> Decimal { s.parse().expect("decimal") };
+        // 1,000.00 / 1.08 = 925.925925… → 925.93.
+        assert_eq!(quick_div_round(d("1000.00"), d("1.08"), 2).map(|q| q.to_string()), Some("925.93".into()));
+        // 1 / 1.08 = 0.925925925… → 0.92592593 (8 places, as rates are reported).
+        assert_eq!(quick_div_round(d("1"), d("1.08"), 8).map(|q| q.to_string()), Some("0.92592593".into()));
+        // 0.125 / 1 to 2 places: 0.125 is a midpoint, 12 is even → 0.12; 0.135 → 0.14.
+        assert_eq!(quick_div_round(d("0.125"), d("1"), 2).map(|q| q.to_string()), Some("0.12".into()));
+        assert_eq!(quick_div_round(d("0.135"), d("1"), 2).map(|q| q.to_string()), Some("0.14".into()));
+        // 1 / 0.5 = 2 exactly: the decimal division decides the scale.
+        assert_eq!(quick_div_round(d("1"), d("0.5"), 8), None);
+        assert_eq!(
+            div_round(d("1"), d("0.5"), 8).map(|q| q.to_string()),
+            Some((d("1") / d("0.5")).round_dp(8).to_string())
+        );
+        // Negative, zero divisor, huge: not taken.
+        assert_eq!(quick_div_round(d("-1"), d("3"), 2), None);
+        assert_eq!(div_round(d("1"), Decimal::ZERO, 2), None);
+        assert_eq!(quick_div_round(Decimal::MAX, d("3"), 2), None);
+        assert_eq!(div_round(Decimal::MAX, d("3"), 2), Decimal::MAX.checked_div(d("3")).map(|q| q.round_dp(2)));
+    }
+
+    #[test]
     fn under_de_minimis_nothing_is_levied_and_the_explanation_says_so() {
         let au = sample();
         let s = shipment("AU", Incoterm::Fob, Some(m("40", "AUD")), None, shirts(m("900", "AUD")));
@@ -1390,6 +1549,41 @@ mod tests {
         }
 
         #[test]
+        fn the_quick_division_rounds_exactly_as_the_decimal_one(
+            n in 0i64..1_000_000_000_000_000, n_scale in 0u32..12,
+            d in 1i64..10_000_000_000, d_scale in 0u32..12, dp in 0u32..9,
+        ) {
+            let (n, d) = (Decimal::new(n, n_scale), Decimal::new(d, d_scale));
+            let reference = n.checked_div(d).map(|q| q.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointNearestEven));
+            let quick = div_round(n, d, dp);
+            prop_assert_eq!(quick, reference);
+            // Same scale too, so serialised amounts and rates read the same.
+            prop_assert_eq!(quick.map(|q| q.to_string()), reference.map(|q| q.to_string()));
+        }
+
+        #[test]
+        fn a_conversion_gives_what_the_reference_rates_give(
+            units in 0i64..100_000_000_000, from in prop::sample::select(vec!["USD", "JPY", "GBP", "SGD", "AUD", "EUR"]),
+            to in prop::sample::select(vec!["USD", "JPY", "GBP", "SGD", "AUD", "EUR"]),
+        ) {
+            let rates = fx();
+            let m = Money::from_minor_units(units, cur(from));
+            let mut conv = Converter::new(&rates, cur(to));
+            let ours = conv.convert(&m, "a line value").expect("rate known");
+            let again = conv.convert(&m, "a line value").expect("cached rate");
+            if from == to {
+                prop_assert_eq!(ours, m.amount());
+                prop_assert!(conv.conversions.is_empty());
+            } else {
+                let reference = rates.convert(&m, cur(to)).expect("reference");
+                prop_assert_eq!(ours.to_string(), reference.amount.amount().to_string());
+                prop_assert_eq!(again, ours);
+                prop_assert_eq!(conv.conversions.len(), 1);
+                prop_assert_eq!(conv.conversions[0].1.to_string(), reference.rate.to_string());
+            }
+        }
+
+        #[test]
         fn apportioned_shares_are_never_negative_and_add_up_exactly(
             amount in 0i64..10_000_000, weights in prop::collection::vec(0i64..1_000_000, 1..8),
         ) {
@@ -1418,5 +1612,28 @@ mod tests {
         }
         let secs = start.elapsed().as_secs_f64();
         println!("{:.0} landed costs per second (checksum {total})", f64::from(n) / secs);
+    }
+
+    /// The bench's shipment (DE tariff, demo reference rates, a USD one-line FOB invoice): a
+    /// throughput figure to compare releases by (run with `--release -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn throughput_of_the_bench_shipment() {
+        let de = crate::customs::tariff::builtin_schedules().into_iter().find(|s| s.economy().as_str() == "DE");
+        let de = de.expect("DE parses");
+        let rates = FxRates::parse_ecb_csv(crate::marketplace::DEMO_FX_CSV, "demo rates").expect("demo rates");
+        let mut l = line("610910", m("1000.00", "USD"), "500", "H87", "VN");
+        l.description = "Cotton T-shirts".into();
+        let s = shipment("DE", Incoterm::Fob, Some(m("120.00", "USD")), Some(m("5.00", "USD")), vec![l]);
+        let check = landed_cost_amounts(&de, &s, &rates).expect("cost");
+        let n: u32 = std::env::var("LC_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
+        let start = std::time::Instant::now();
+        let mut total = Decimal::ZERO;
+        for _ in 0..n {
+            total += landed_cost_amounts(&de, std::hint::black_box(&s), &rates).expect("cost").total.amount();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(total, check.total.amount() * Decimal::from(n));
+        println!("{:.0} bench landed costs per second (total {})", f64::from(n) / secs, check.total);
     }
 }

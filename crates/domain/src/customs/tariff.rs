@@ -581,7 +581,8 @@ impl TariffSchedule {
     fn lines_for(&self, hs: &str) -> &[TariffLine] {
         let start = self.lines.partition_point(|l| l.hs.as_str() < hs);
         let rest = &self.lines[start..];
-        &rest[..rest.partition_point(|l| l.hs.as_str() == hs)]
+        // A code has a handful of periods at most: walking them beats a second search.
+        &rest[..rest.iter().take_while(|l| l.hs.as_str() == hs).count()]
     }
 
     /// The line for a declared 6-digit subheading on a date: its own line in force, else its
@@ -591,8 +592,12 @@ impl TariffSchedule {
             return Err(TariffError::NotASubheading { hs: hs.clone() });
         }
         let own = self.lines_for(hs.as_str());
+        if let Some(l) = own.iter().find(|l| l.is_valid_on(on)) {
+            return Ok(l);
+        }
+        // The heading is searched only when the subheading has no line in force.
         let heading = self.lines_for(&hs.as_str()[..4]);
-        if let Some(l) = own.iter().chain(heading).find(|l| l.is_valid_on(on)) {
+        if let Some(l) = heading.iter().find(|l| l.is_valid_on(on)) {
             return Ok(l);
         }
         let known = if own.is_empty() { heading } else { own };
