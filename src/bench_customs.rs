@@ -405,6 +405,8 @@ async fn run_on(opts: &CustomsBenchOptions, url: &str, out: &mut dyn Write) -> R
             percentile(&all, 0.99),
             first.map(|f| format!(" (first: {f})")).unwrap_or_default()
         )?;
+        // Close the clients' keep-alive connections, or the graceful shutdown waits on them.
+        drop(http);
         let _ = stop_server.send(());
         let _ = server.await;
     }
