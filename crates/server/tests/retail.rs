@@ -156,6 +156,16 @@ fn money(v: &Value) -> Decimal {
     dec(&v["amount"])
 }
 
+/// The duties and import VAT a delivered-duty-paid price includes: pepper into Germany is
+/// duty free but bears 19 % import VAT, computed by the customs engine (its own tests work
+/// the figures by hand).
+fn included(d: &Value) -> Decimal {
+    assert_eq!(d["status"], "included", "{d}");
+    let amount = money(&d["amount"]);
+    assert!(amount > Decimal::ZERO, "{d}");
+    amount
+}
+
 #[tokio::test]
 async fn a_consumer_buys_from_two_stores_and_gets_one_order_per_seller_with_full_price_and_returns_terms() {
     let app = TestApp::spawn().await;
@@ -173,8 +183,9 @@ async fn a_consumer_buys_from_two_stores_and_gets_one_order_per_seller_with_full
     let first = &front["offers"][0];
     let prices = first["delivered_prices"].as_array().expect("prices");
     assert_eq!(prices.len(), 1, "only the option that ships to DE: {first}");
-    assert_eq!(money(&prices[0]["total"]), Decimal::new(2050, 2), "12.50 + 8.00 shipping");
-    assert_eq!(prices[0]["duties_and_taxes"]["status"], "not_included");
+    let vat = included(&prices[0]["duties_and_taxes"]);
+    assert_eq!(money(&prices[0]["total"]), Decimal::new(2050, 2) + vat, "12.50 + 8.00 shipping + import VAT");
+    assert!(prices[0]["duties_and_taxes"]["basis"].as_str().unwrap_or("").contains("19"), "{}", prices[0]);
     // Anonymous browsing is public; prices per country on request.
     let anon =
         json_of(app.anonymous().get(&format!("/api/v1/stores/{}?country=US", spice.store)).await, StatusCode::OK).await;
@@ -206,9 +217,8 @@ async fn a_consumer_buys_from_two_stores_and_gets_one_order_per_seller_with_full
     assert_eq!(money(&spice_basket["goods_total"]), Decimal::new(3700, 2), "25.00 + 3 × 4.00");
     let opts = spice_basket["shipping_options"].as_array().expect("options");
     assert_eq!(opts.len(), 1, "only options to DE");
-    assert_eq!(money(&opts[0]["total"]), Decimal::new(4500, 2), "goods 37.00 + shipping 8.00");
-    assert_eq!(opts[0]["duties_and_taxes"]["status"], "not_included");
-    assert!(opts[0]["duties_and_taxes"]["reason"].as_str().expect("reason").contains("DE"));
+    let vat = included(&opts[0]["duties_and_taxes"]);
+    assert_eq!(money(&opts[0]["total"]), Decimal::new(4500, 2) + vat, "goods 37.00 + shipping 8.00 + import VAT");
 
     // Check out: one order per seller.
     let res =
@@ -219,11 +229,13 @@ async fn a_consumer_buys_from_two_stores_and_gets_one_order_per_seller_with_full
     assert_eq!(orders.len(), 2);
     let spice_order = orders.iter().find(|o| o["seller_id"] == spice.org.as_str()).expect("spice order");
     let coffee_order = orders.iter().find(|o| o["seller_id"] == coffee.org.as_str()).expect("coffee order");
-    assert_eq!(money(&spice_order["total"]), Decimal::new(4500, 2));
-    assert_eq!(money(&coffee_order["total"]), Decimal::new(4790, 2), "9.90 + 30 + 8.00 shipping");
+    let spice_vat = included(&spice_order["price"]["duties_and_taxes"]);
+    assert_eq!(money(&spice_order["total"]), Decimal::new(4500, 2) + spice_vat);
+    let coffee_vat = included(&coffee_order["price"]["duties_and_taxes"]);
+    assert_eq!(money(&coffee_order["total"]), Decimal::new(4790, 2) + coffee_vat, "9.90 + 30 + 8.00 shipping + VAT");
     assert_eq!(spice_order["status"], "placed");
     assert_eq!(spice_order["payment"]["state"], "awaiting_payment");
-    assert_eq!(money(&spice_order["payment"]["amount"]), Decimal::new(4500, 2));
+    assert_eq!(money(&spice_order["payment"]["amount"]), Decimal::new(4500, 2) + spice_vat, "the consumer pays it all");
     assert_eq!(spice_order["seller_identity"]["legal_name"], "Lion City Spice Pte Ltd");
     assert_eq!(spice_order["seller_identity"]["country"], "SG");
     assert_eq!(spice_order["returns"]["window_days"], 14);
@@ -530,7 +542,8 @@ async fn a_retried_checkout_makes_no_second_order_and_takes_stock_once() {
     let again = json_of(checkout(&sam, choice.clone(), "retry-me").await, StatusCode::OK).await;
     assert_eq!(again["replayed"], true);
     assert_eq!(again["orders"][0]["id"], ba["orders"][0]["id"]);
-    assert_eq!(money(&again["orders"][0]["total"]), Decimal::new(4550, 2), "3 × 12.50 + 8.00");
+    let vat = included(&again["orders"][0]["price"]["duties_and_taxes"]);
+    assert_eq!(money(&again["orders"][0]["total"]), Decimal::new(4550, 2) + vat, "3 × 12.50 + 8.00 + import VAT");
     assert_eq!(count(&app.store, "consumer_orders").await, 1);
     assert_eq!(stock_of(&app, &spice.store, &spice.offers[0]).await, 7);
 
@@ -572,8 +585,8 @@ async fn the_demo_consumer_can_shop_at_the_demo_spice_store() {
     assert_eq!(offers.len(), 2);
     assert_eq!(
         money(&offers[0]["delivered_prices"][0]["total"]),
-        Decimal::new(3290, 2),
-        "14.90 + 18.00 air mail to DE"
+        Decimal::new(3290, 2) + included(&offers[0]["delivered_prices"][0]["duties_and_taxes"]),
+        "14.90 + 18.00 air mail to DE + import VAT"
     );
     json_of(add(&sam, offers[0]["id"].as_str().expect("id"), 1).await, StatusCode::OK).await;
     let cart = json_of(sam.get("/api/v1/cart").await, StatusCode::OK).await;
@@ -638,7 +651,9 @@ async fn the_shop_pages_show_the_full_price_take_one_checkout_and_confirm_the_re
     assert_eq!(front.status(), StatusCode::OK);
     let html = front.text().await.expect("html");
     assert!(html.contains("201912345K") && html.contains("14 days of delivery"), "seller identity and returns");
-    assert!(html.contains("SGD 20.50 with Tracked air"), "one unit delivered to DE: 12.50 + 8.00");
+    let api = json_of(sam.get(&format!("/api/v1/stores/{}", spice.store)).await, StatusCode::OK).await;
+    let one = money(&api["offers"][0]["delivered_prices"][0]["total"]);
+    assert!(html.contains(&format!("SGD {one:.2} with Tracked air")), "one unit delivered to DE: 12.50 + 8.00 + VAT");
 
     let added = sam
         .client
@@ -649,9 +664,13 @@ async fn the_shop_pages_show_the_full_price_take_one_checkout_and_confirm_the_re
         .expect("add");
     assert_eq!(added.status(), StatusCode::OK, "redirected to the cart");
     let cart = added.text().await.expect("html");
-    assert!(cart.contains("Added to your cart.") && cart.contains("SGD 33.00 with Tracked air"), "25.00 + 8.00");
+    let api_cart = json_of(sam.get("/api/v1/cart").await, StatusCode::OK).await;
+    let two = money(&api_cart["sellers"][0]["shipping_options"][0]["total"]);
+    assert!(two > Decimal::new(3300, 2), "25.00 + 8.00 + import VAT: {two}");
+    assert!(cart.contains("Added to your cart.") && cart.contains(&format!("SGD {two:.2} with Tracked air")), "{two}");
+    assert!(cart.contains("delivered duty paid"), "the duties are in the price and explained");
     let zh = sam.get("/cart?lang=zh").await.text().await.expect("html");
-    assert!(zh.contains("购物车") && zh.contains("暂不含进口关税"), "the cart in Chinese");
+    assert!(zh.contains("购物车") && zh.contains("含关税和税费"), "the cart in Chinese");
 
     let key = hidden(&cart, "idempotency_key");
     let field = format!("shipping.{}", spice.store);
@@ -670,7 +689,10 @@ async fn the_shop_pages_show_the_full_price_take_one_checkout_and_confirm_the_re
     let confirmation_url = placed.url().path().to_string();
     assert!(confirmation_url.starts_with("/checkout/"), "{confirmation_url}");
     let page = placed.text().await.expect("html");
-    assert!(page.contains("Order confirmation") && page.contains("SGD 33.00"), "total on the confirmation");
+    assert!(
+        page.contains("Order confirmation") && page.contains(&format!("SGD {two:.2}")),
+        "total on the confirmation"
+    );
     assert!(page.contains("within 14 days of delivery") && page.contains("201912345K"), "returns terms and seller");
     // The same form again (a double submit) shows the same checkout and orders nothing more.
     let again = sam.client.post(app.url("/checkout")).form(&form).send().await.expect("again");

@@ -174,7 +174,7 @@ pub struct StoreView {
     pub shipping_options: Vec<ShippingOption>,
 }
 
-fn price_with(
+pub(crate) fn price_with(
     duties: &dyn DutiesAndTaxes,
     lines: &[PricedLine],
     goods: Money,
@@ -198,7 +198,7 @@ fn price_with(
     })
 }
 
-fn priced_line(offer: &RetailOffer, quantity: u32) -> Result<PricedLine, ApiError> {
+pub(crate) fn priced_line(offer: &RetailOffer, quantity: u32) -> Result<PricedLine, ApiError> {
     Ok(PricedLine {
         offer_id: offer.id.clone(),
         product_id: offer.product_id.clone(),

@@ -63,18 +63,32 @@ pub async fn front(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let country = consumer.as_ref().map(|c| c.country);
     let options = state.store.shipping_options(&id).await?;
     let mut offers = Vec::new();
+    let assessor = api::duties_and_taxes(&state).await?;
     for o in state.store.store_offers(&id, false).await? {
         let mut delivered = Vec::new();
         if let Some(c) = country {
+            // The same full price as the API and the checkout: delivered duty paid.
+            let line = api::priced_line(&o, 1)?;
             for opt in options.iter().filter(|s| s.terms.destinations.contains(&c)) {
-                let total = o.unit_price.checked_add(&opt.terms.price).map_err(|e| ApiError::Refused(e.to_string()))?;
-                delivered.push(tr.fill(
-                    "shop.delivered_price",
-                    &[
-                        ("total", &total.to_string()),
-                        ("option", &opt.terms.name),
-                        ("days", &opt.terms.delivery_days.to_string()),
-                    ],
+                let priced = api::price_with(
+                    assessor.as_ref(),
+                    std::slice::from_ref(&line),
+                    line.line_total,
+                    opt,
+                    c,
+                    store.seller_identity.country,
+                )?;
+                delivered.push(format!(
+                    "{} {}",
+                    tr.fill(
+                        "shop.delivered_price",
+                        &[
+                            ("total", &priced.price.total.to_string()),
+                            ("option", &opt.terms.name),
+                            ("days", &opt.terms.delivery_days.to_string()),
+                        ],
+                    ),
+                    duties_text(tr, &priced.price.duties_and_taxes)
                 ));
             }
         }
