@@ -1025,10 +1025,7 @@ async fn declaration_page(
                 at: minute(&e.at),
                 word: e.step.clone(),
                 step: tr.lookup(&format!("customs.step.{}", e.step)).unwrap_or(&e.step).to_string(),
-                details: match &e.details {
-                    Value::Object(m) if m.is_empty() => String::new(),
-                    v => v.to_string(),
-                },
+                details: details_text(&e.details),
             })
             .collect(),
         next_steps: clearance.next_steps(),
@@ -1658,8 +1655,52 @@ pub async fn time_release(State(state): State<AppState>, ctx: Ctx) -> Result<Res
     Ok(render(StatusCode::OK, &page))
 }
 
+/// An event's details as a person reads them, e.g. `lane: yellow; fired: Apparel: valuation
+/// check` or `duty: EUR 450.00; reason: Freight not added to value`: money as currency and
+/// amount, a rule or item by its description, empty values left out.
+fn details_text(details: &Value) -> String {
+    fn one(v: &Value) -> Option<String> {
+        match v {
+            Value::Null => None,
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(if *b { "yes" } else { "no" }.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Array(items) => {
+                let parts: Vec<String> = items.iter().filter_map(one).collect();
+                (!parts.is_empty()).then(|| parts.join(", "))
+            }
+            Value::Object(m) => {
+                if let (Some(Value::String(a)), Some(Value::String(c))) = (m.get("amount"), m.get("currency")) {
+                    return Some(format!("{c} {a}"));
+                }
+                if let Some(Value::String(d)) = m.get("description") {
+                    return Some(d.clone());
+                }
+                let parts: Vec<String> =
+                    m.iter().filter_map(|(k, v)| one(v).map(|t| format!("{}: {t}", k.replace('_', " ")))).collect();
+                (!parts.is_empty()).then(|| parts.join("; "))
+            }
+        }
+    }
+    one(details).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn event_details_read_as_words() {
+        let v = serde_json::json!({"duty": {"amount": "450.00", "currency": "EUR"}, "reason": "Freight not added",
+            "fired": [{"id": "apparel", "description": "Apparel: valuation check", "lane": "yellow"}],
+            "broker": null, "photos": []});
+        assert_eq!(
+            super::details_text(&v),
+            "duty: EUR 450.00; fired: Apparel: valuation check; reason: Freight not added"
+        );
+        assert_eq!(super::details_text(&serde_json::json!({})), "");
+        assert_eq!(super::details_text(&serde_json::json!({"compliant": true})), "compliant: yes");
+    }
+
     use super::*;
 
     #[test]
