@@ -764,3 +764,92 @@ async fn concurrent_lodgements_commit_in_groups_and_each_keeps_its_key_and_numbe
     assert_eq!(count(&app.store, "customs_declarations").await, 30);
     assert!(app.store.verify_audit().await.expect("audit").fault.is_none());
 }
+
+#[tokio::test]
+async fn another_company_reaches_none_of_a_declarations_customs_endpoints() {
+    let app = TestApp::spawn().await;
+    let w = customs_world(&app).await;
+    let body = import("ISO-1", vec![item("Teak tables", "940360", "VN", eur("900.00"), "3", "H87")]);
+    let d = json_of(lodge(&w.importer, &body, "iso-1").await, StatusCode::CREATED).await;
+    let id = d["id"].as_str().expect("id");
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let photo = json_of(
+        w.inspector
+            .upload(&format!("/api/v1/customs/declarations/{id}/photos"), "p.png", "image/png", png.clone())
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let sha = photo["sha256"].as_str().expect("sha");
+    let nosy = &w.outsider;
+    for path in
+        [format!("/api/v1/customs/declarations/{id}"), format!("/api/v1/customs/declarations/{id}/photos/{sha}")]
+    {
+        assert_eq!(nosy.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(nosy.put(&format!("/api/v1/customs/declarations/{id}"), &body).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        nosy.upload(&format!("/api/v1/customs/declarations/{id}/photos"), "p.png", "image/png", png).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Only an officer of the economy reads or sets its risk profile and time-release figures.
+    assert_eq!(nosy.get("/api/v1/customs/risk-profile").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(nosy.put_text("/api/v1/customs/risk-profile", DE_PROFILE).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(nosy.get("/api/v1/customs/time-release").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(w.foreign_officer.get("/api/v1/customs/time-release").await.status(), StatusCode::OK);
+    let sg_report = json_of(w.foreign_officer.get("/api/v1/customs/time-release").await, StatusCode::OK).await;
+    assert_eq!(sg_report["per_lane"], json!([]), "another economy's figures hold none of DE's declarations");
+    // Lists show only the caller's own.
+    let mine = json_of(nosy.get("/api/v1/customs/declarations").await, StatusCode::OK).await;
+    assert_eq!(mine["items"], json!([]));
+    let sg_queue = json_of(w.foreign_officer.get("/api/v1/customs/declarations").await, StatusCode::OK).await;
+    assert_eq!(sg_queue["items"], json!([]), "another economy's officer sees none of DE's declarations");
+    // Another carrier's manifest is not in this carrier's list.
+    let (carrier_a, _) =
+        company(&app, "Carrier A", "DE", "HRB-CA", "a@carrier.example", &["carrier_or_forwarder"]).await;
+    let (carrier_b, _) =
+        company(&app, "Carrier B", "DE", "HRB-CB", "b@carrier.example", &["carrier_or_forwarder"]).await;
+    let manifest = json!({"economy": "DE", "conveyance": "A 1", "arrival_at": "2026-11-25T06:00:00Z",
+        "entries": [{"transport_document": "BL-A-1", "packages": 1, "gross_kg": "10", "description": "x"}]});
+    json_of(carrier_a.post("/api/v1/customs/manifests", &manifest).await, StatusCode::CREATED).await;
+    let b_list = json_of(carrier_b.get("/api/v1/customs/manifests").await, StatusCode::OK).await;
+    assert_eq!(b_list["items"], json!([]));
+    // A company that is no carrier cannot submit one.
+    assert_problem(nosy.post("/api/v1/customs/manifests", &manifest).await, StatusCode::CONFLICT, None).await;
+}
+
+#[tokio::test]
+async fn only_the_named_authority_decides_a_certificate_of_origin() {
+    let app = TestApp::spawn().await;
+    let (exporter, _) = company(&app, "Sydney Cotton", "AU", "ABN-2", "x@sydney.example", &["exporter"]).await;
+    let (_, au_org) = company(&app, "ABF", "AU", "ABF-2", "o@abf.example", &["customs_authority"]).await;
+    let (other_authority, _) =
+        company(&app, "Other Customs", "NZ", "NZC-1", "o@nzc.example", &["customs_authority"]).await;
+    let bom = json!({"product": "Cotton T-shirt", "product_hs": "610910", "produced_in": "AU", "wholly_obtained": false,
+        "ex_works_price": {"amount": "8.00", "currency": "AUD"}, "fob_price": {"amount": "8.50", "currency": "AUD"},
+        "inputs": [{"description": "Knitted cotton fabric", "hs": "600621", "origin": "AU",
+                    "value": {"amount": "3.00", "currency": "AUD"}}]});
+    let cert = json_of(
+        exporter
+            .post(
+                "/api/v1/customs/origin/certificates",
+                &json!({"authority": au_org, "agreement": "AUSFTA", "bill_of_materials": bom}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = cert["id"].as_str().expect("id");
+    let res = other_authority
+        .post(&format!("/api/v1/customs/origin/certificates/{id}/decision"), &json!({"decision": "approve"}))
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, None).await;
+    // Naming a company that is no customs authority as issuer is refused.
+    let res = exporter
+        .post(
+            "/api/v1/customs/origin/certificates",
+            &json!({"authority": cert["exporter_org"], "agreement": "AUSFTA", "bill_of_materials": bom}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, Some("authority")).await;
+}
