@@ -45,7 +45,7 @@ async fn company_registration_flow(b: &Client, base: &str, dir: &Path) -> Outcom
     // The home page says what tradewind is and leads to the sign-up.
     b.goto(base).await?;
     expect_text(b, "One window for cross-border trade").await?;
-    b.find(Locator::Css("main a[href='/signup']")).await?.click().await?;
+    click_on(b, Locator::Css("main a[href='/signup']")).await?;
     wait_for_path(b, "/signup").await?;
 
     // Sign up, first forgetting the roles: the form comes back with the error and the input.
@@ -53,12 +53,12 @@ async fn company_registration_flow(b: &Client, base: &str, dir: &Path) -> Outcom
     submit(b, "form[action='/signup']").await?;
     expect_text(b, "Choose at least one role").await?;
     snap(b, "signup-errors").await?;
-    let kept = b.find(Locator::Id("legal_name")).await?.prop("value").await?;
+    let kept = prop(b, Locator::Id("legal_name"), "value").await?;
     check(kept.as_deref() == Some(COMPANY), format!("the legal name was not kept: {kept:?}"))?;
-    let invalid = b.find(Locator::Id("roles")).await?.attr("aria-describedby").await?;
+    let invalid = attr(b, Locator::Id("roles"), "aria-describedby").await?;
     check(invalid.as_deref() == Some("roles-error"), "the roles error is not linked to its fieldset")?;
-    b.find(Locator::Id("role-exporter")).await?.click().await?;
-    b.find(Locator::Id("role-carrier_or_forwarder")).await?.click().await?;
+    click_on(b, Locator::Id("role-exporter")).await?;
+    click_on(b, Locator::Id("role-carrier_or_forwarder")).await?;
     fill(b, "admin_password", ADMIN_PASSWORD).await?;
     submit(b, "form[action='/signup']").await?;
 
@@ -70,7 +70,7 @@ async fn company_registration_flow(b: &Client, base: &str, dir: &Path) -> Outcom
 
     // Upload a PDF as evidence of registration.
     let pdf = write_evidence(dir)?;
-    b.find(Locator::Id("file")).await?.send_keys(&pdf.to_string_lossy()).await?;
+    send_keys(b, Locator::Id("file"), &pdf.to_string_lossy()).await?;
     submit(b, "form[action='/company/evidence']").await?;
     expect_text(b, "The evidence was uploaded").await?;
     expect_in(b, ".evidence-list", EVIDENCE_FILE).await?;
@@ -82,11 +82,10 @@ async fn company_registration_flow(b: &Client, base: &str, dir: &Path) -> Outcom
     wait_for_path(b, "/operator/queue").await?;
     snap(b, "operator-queue").await?;
     let entry = format!("//article[.//h2[contains(., '{COMPANY}')]]");
-    let card = b.find(Locator::XPath(&entry)).await?;
-    let card_text = card.text().await?;
+    let card_text = text_of(b, Locator::XPath(&entry)).await?;
     check(card_text.contains(EVIDENCE_FILE), format!("the queue does not list the evidence: {card_text}"))?;
     check(card_text.contains("Exporter"), "the queue does not show the company's roles")?;
-    card.find(Locator::Css("form.verify-form button")).await?.click().await?;
+    click_on(b, Locator::XPath(&format!("{entry}//form[contains(@class, 'verify-form')]//button"))).await?;
     expect_text(b, "The company is now verified").await?;
     expect_text(b, "No company is waiting for review").await?;
     log_out(b).await?;
@@ -99,9 +98,9 @@ async fn company_registration_flow(b: &Client, base: &str, dir: &Path) -> Outcom
     snap(b, "company-verified").await?;
 
     // The same page in Simplified Chinese, from the language switcher.
-    b.find(Locator::Css("a.lang-switch")).await?.click().await?;
+    click_on(b, Locator::Css("a.lang-switch")).await?;
     expect_in(b, "h1 .badge-verified", "已认证").await?;
-    let lang = b.find(Locator::Css("html")).await?.attr("lang").await?;
+    let lang = attr(b, Locator::Css("html"), "lang").await?;
     check(lang.as_deref() == Some("zh-Hans"), format!("<html lang> is {lang:?}"))?;
     snap(b, "company-verified-zh").await?;
     b.goto(&format!("{base}/")).await?;
@@ -125,12 +124,12 @@ async fn fill_registration(b: &Client) -> Outcome {
     ] {
         fill(b, id, value).await?;
     }
-    b.find(Locator::Id("country")).await?.select_by_value("GB").await?;
+    choose(b, "country", "GB").await?;
     Ok(())
 }
 
 async fn log_in(b: &Client, email: &str, password: &str) -> Outcome {
-    b.find(Locator::Css("nav a[href='/login']")).await?.click().await?;
+    click_on(b, Locator::Css("nav a[href='/login']")).await?;
     wait_for_path(b, "/login").await?;
     fill(b, "email", email).await?;
     fill(b, "password", password).await?;
@@ -138,13 +137,13 @@ async fn log_in(b: &Client, email: &str, password: &str) -> Outcome {
 }
 
 async fn log_out(b: &Client) -> Outcome {
-    b.find(Locator::Id("logout")).await?.click().await?;
+    click_on(b, Locator::Id("logout")).await?;
     expect_text(b, "You are logged out").await
 }
 
 /// Clicks the submit button of the form matching `form`.
 async fn submit(b: &Client, form: &str) -> Outcome {
-    b.find(Locator::Css(&format!("{form} button[type='submit']"))).await?.click().await?;
+    click_on(b, Locator::Css(&format!("{form} button[type='submit']"))).await?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ async fn assessment_flow(b: &Client, base: &str) -> Outcome {
     wait_for_path(b, "/company").await?;
 
     // Start a company self-assessment from the navigation.
-    b.find(Locator::Css("nav a[href='/assessments']")).await?.click().await?;
+    click_on(b, Locator::Css("nav a[href='/assessments']")).await?;
     wait_for_path(b, "/assessments").await?;
     expect_text(b, "No assessment yet").await?;
     click(b, "form.start-form button[type='submit']").await?;
@@ -73,15 +73,15 @@ async fn assessment_flow(b: &Client, base: &str) -> Outcome {
     snap(b, "assessment-form").await?;
 
     // Answer one question and save the draft; the answer is kept.
-    b.find(Locator::Id("q-b2g-registration-1")).await?.click().await?;
-    b.find(Locator::Id("save-draft")).await?.click().await?;
+    click_on(b, Locator::Id("q-b2g-registration-1")).await?;
+    click_on(b, Locator::Id("save-draft")).await?;
     expect_text(b, "Your answers are saved as a draft").await?;
-    let kept = b.find(Locator::Id("q-b2g-registration-1")).await?.prop("checked").await?;
+    let kept = prop(b, Locator::Id("q-b2g-registration-1"), "checked").await?;
     check(kept.as_deref() == Some("true"), format!("the saved answer was not kept: {kept:?}"))?;
     expect_in(b, "#progress", "1 /").await?;
 
     // Submitting too early names the unanswered questions.
-    b.find(Locator::Id("submit-assessment")).await?.click().await?;
+    click_on(b, Locator::Id("submit-assessment")).await?;
     expect_in(b, ".error-summary", "Answer this question before submitting").await?;
 
     // Answer every question at its second level and submit.
@@ -90,9 +90,9 @@ async fn assessment_flow(b: &Client, base: &str) -> Outcome {
         vec![],
     )
     .await?;
-    b.find(Locator::Id("submit-assessment")).await?.click().await?;
+    click_on(b, Locator::Id("submit-assessment")).await?;
     expect_text(b, "The assessment is submitted").await?;
-    let score: u32 = b.find(Locator::Id("score")).await?.text().await?.trim().parse()?;
+    let score: u32 = text_of(b, Locator::Id("score")).await?.trim().parse()?;
     check((12..100).contains(&score), format!("score {score}"))?;
     expect_in(b, "#level", "").await?;
     expect_in(b, "#measured-score", "14").await?;
@@ -102,7 +102,7 @@ async fn assessment_flow(b: &Client, base: &str) -> Outcome {
     snap(b, "assessment-report").await?;
 
     // Download the PDF report through the page's own link, with the session's cookie.
-    let href = b.find(Locator::Id("download-report")).await?.attr("href").await?.ok_or("no report link")?;
+    let href = attr(b, Locator::Id("download-report"), "href").await?.ok_or("no report link")?;
     let got = b
         .execute_async(
             "const done = arguments[arguments.length - 1];
@@ -117,7 +117,7 @@ async fn assessment_flow(b: &Client, base: &str) -> Outcome {
     check(got[2] == "%PDF-", format!("report content: {got}"))?;
 
     // The Chinese page draws the same report in Chinese.
-    b.find(Locator::Css("a.lang-switch")).await?.click().await?;
+    click_on(b, Locator::Css("a.lang-switch")).await?;
     expect_in(b, "#score-title", "自评得分").await?;
     snap(b, "assessment-report-zh").await?;
     Ok(())

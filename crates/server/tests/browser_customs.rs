@@ -195,7 +195,7 @@ async fn customs_flow(b: &Client, base: &str, photo: &std::path::Path) -> Outcom
     snap(b, "customs-lodge").await?;
     click(b, "#lodge-submit").await?;
     expect_in(b, ".error-summary", "HS code").await?;
-    b.find(Locator::Id("item0_hs_code-error")).await?;
+    check(count(b, "#item0_hs_code-error").await? == 1, "the HS code error is not beside its input")?;
     snap(b, "customs-lodge-error").await?;
     fill(b, "item0_hs_code", "940360").await?;
     click(b, "#lodge-submit").await?;
@@ -214,7 +214,7 @@ async fn customs_flow(b: &Client, base: &str, photo: &std::path::Path) -> Outcom
     set_value(b, "slot", "2026-11-27T09:00").await?;
     click(b, "#book-form button").await?;
     expect_in(b, "#status", "Inspection booked").await?;
-    b.find(Locator::Id("photo-file")).await?.send_keys(&photo.display().to_string()).await?;
+    send_keys(b, Locator::Id("photo-file"), &photo.display().to_string()).await?;
     click(b, "#photo-form button").await?;
     expect_text(b, "The photo is uploaded").await?;
     expect_in(b, "#uploaded-photos", "").await?;
@@ -223,7 +223,7 @@ async fn customs_flow(b: &Client, base: &str, photo: &std::path::Path) -> Outcom
     snap(b, "customs-inspection").await?;
     click(b, "#inspection-form button").await?;
     expect_in(b, "#status", "Awaiting payment").await?;
-    b.find(Locator::Css("#photos img")).await?;
+    check(count(b, "#photos img").await? > 0, "the inspection photo is not shown")?;
     log_out(b).await?;
 
     // The importer pays the duty and import VAT.
@@ -244,9 +244,10 @@ async fn customs_flow(b: &Client, base: &str, photo: &std::path::Path) -> Outcom
     for step in
         ["lodged", "selected", "inspection_booked", "inspection_recorded", "duty_paid", "agency_decided", "released"]
     {
-        b.find(Locator::Css(&format!("#timeline li[data-step='{step}']")))
-            .await
-            .map_err(|_| format!("the timeline has no {step} step"))?;
+        check(
+            count(b, &format!("#timeline li[data-step='{step}']")).await? > 0,
+            format!("the timeline has no {step} step"),
+        )?;
     }
     snap(b, "customs-released").await?;
     log_out(b).await?;

@@ -149,13 +149,12 @@ async fn exchange_flow(b: &Client, base: &str, s: &Setup) -> Outcome {
     wait_for_path(b, "/exchanges/new").await?;
     expect_text(b, "Send documents").await?;
     snap(b, "exchange-send").await?;
-    let options = b.find_all(fantoccini::Locator::Css("#receiver option")).await?;
-    let mut customs_id = None;
-    for o in options {
-        if o.text().await?.contains(CUSTOMS) {
-            customs_id = o.attr("value").await?;
-        }
-    }
+    let customs_id = attr(
+        b,
+        fantoccini::Locator::XPath(&format!("//select[@id='receiver']/option[contains(., '{CUSTOMS}')]")),
+        "value",
+    )
+    .await?;
     choose(b, "receiver", &customs_id.ok_or("the customs authority is not offered as a receiver")?).await?;
     click(b, &format!("#send-{}", s.ubl)).await?;
     click(b, &format!("#send-{}", s.cii)).await?;

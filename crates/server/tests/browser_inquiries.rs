@@ -135,7 +135,7 @@ async fn inquiry_flow(b: &Client, base: &str, product_id: &str, dir: &Path) -> O
     click(b, "#ask-submit").await?;
     expect_in(b, "#contact .error-summary", "Write your message.").await?;
     snap(b, "listing-actions-error").await?;
-    let described = b.find(Locator::Id("message")).await?.attr("aria-describedby").await?;
+    let described = attr(b, Locator::Id("message"), "aria-describedby").await?;
     check(
         described.as_deref().is_some_and(|d| d.contains("message-error")),
         format!("the message error is not linked to its input: {described:?}"),
@@ -160,12 +160,12 @@ async fn inquiry_flow(b: &Client, base: &str, product_id: &str, dir: &Path) -> O
     expect_in(b, ".inquiries-table", BUYER).await?;
     expect_in(b, ".inquiries-table", "Asked you").await?;
     snap(b, "inquiries").await?;
-    b.find(Locator::LinkText(PRODUCT)).await?.click().await?;
+    click_on(b, Locator::LinkText(PRODUCT)).await?;
     wait_for_path(b, &thread_path).await?;
     expect_in(b, ".messages", QUESTION).await?;
     fill(b, "message", ANSWER).await?;
     let pdf = write_pdf(dir)?;
-    b.find(Locator::Id("attachment")).await?.send_keys(&pdf.to_string_lossy()).await?;
+    send_keys(b, Locator::Id("attachment"), &pdf.to_string_lossy()).await?;
     click(b, "#reply-submit").await?;
     expect_text(b, "Your reply was sent").await?;
     expect_in(b, ".messages", ANSWER).await?;
@@ -180,9 +180,9 @@ async fn inquiry_flow(b: &Client, base: &str, product_id: &str, dir: &Path) -> O
     b.goto(&format!("{base}{thread_path}")).await?;
     expect_in(b, ".messages", ANSWER).await?;
     expect_in(b, ".messages .message:last-child .author", SELLER).await?;
-    let link = b.find(Locator::Css(".messages .attachment a")).await?;
-    check(link.text().await? == ATTACHMENT, "the attachment link does not name the file")?;
-    let href = link.attr("href").await?.ok_or("no attachment link")?;
+    let link = Locator::Css(".messages .attachment a");
+    check(text_of(b, link).await? == ATTACHMENT, "the attachment link does not name the file")?;
+    let href = attr(b, link, "href").await?.ok_or("no attachment link")?;
     check(
         href.starts_with(&format!("/api/v1{thread_path}/messages/")) && href.ends_with("/attachment"),
         format!("unexpected attachment link {href}"),
@@ -215,11 +215,10 @@ async fn inquiry_flow(b: &Client, base: &str, product_id: &str, dir: &Path) -> O
     expect_in(b, ".reports", REASON).await?;
     expect_in(b, ".reports", BUYER).await?;
     expect_in(b, ".reports", SELLER).await?;
-    let listing = b.find(Locator::LinkText(PRODUCT)).await?.attr("href").await?;
+    let listing = attr(b, Locator::LinkText(PRODUCT), "href").await?;
     check(listing.as_deref() == Some(product_path.as_str()), format!("the report links to {listing:?}"))?;
     snap(b, "reports").await?;
-    let note = b.find(Locator::Css(".decision-form textarea[name='note']")).await?;
-    note.send_keys("Forged certificates are not allowed.").await?;
+    send_keys(b, Locator::Css(".decision-form textarea[name='note']"), "Forged certificates are not allowed.").await?;
     click(b, ".decision-form button[value='hide']").await?;
     expect_text(b, "The listing is hidden").await?;
     expect_text(b, "No open reports").await?;
@@ -229,7 +228,7 @@ async fn inquiry_flow(b: &Client, base: &str, product_id: &str, dir: &Path) -> O
     log_in(b, base, BUYER_EMAIL, "/company").await?;
     b.goto(&format!("{base}{product_path}")).await?;
     expect_in(b, "h1", "Page not found").await?;
-    let shown = b.find(Locator::Css("main")).await?.text().await?;
+    let shown = text_of(b, Locator::Css("main")).await?;
     check(!shown.contains(PRODUCT), "the hidden product is still shown")?;
 
     // The thread stays readable, in Chinese too.

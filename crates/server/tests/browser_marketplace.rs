@@ -124,7 +124,7 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     click(b, "nav a[href='/leads/new']").await?;
     wait_for_path(b, "/leads/new").await?;
     expect_text(b, "Post a buy request or a sell offer").await?;
-    let checked = b.find(Locator::Id("side-buy")).await?.prop("checked").await?;
+    let checked = prop(b, Locator::Id("side-buy"), "checked").await?;
     check(checked.as_deref() == Some("true"), "a buy request is not the default")?;
 
     // First with a port outside the destination: the form comes back with the error.
@@ -141,9 +141,9 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     set_value(b, "needed_by", &in_days(90)).await?;
     click(b, "#post-lead").await?;
     expect_in(b, ".error-summary", "This place is not in the country chosen above").await?;
-    let described = b.find(Locator::Id("port")).await?.attr("aria-describedby").await?;
+    let described = attr(b, Locator::Id("port"), "aria-describedby").await?;
     check(described.as_deref().is_some_and(|d| d.contains("port-error")), "the port error is not linked to its input")?;
-    let kept = b.find(Locator::Id("title")).await?.prop("value").await?;
+    let kept = prop(b, Locator::Id("title"), "value").await?;
     check(kept.as_deref() == Some(RFQ), format!("the title was not kept: {kept:?}"))?;
     snap(b, "lead-form-errors").await?;
     fill(b, "port", "DEHAM").await?;
@@ -182,10 +182,10 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     choose(b, "side", "buy").await?;
     click(b, "#search-submit").await?;
     expect_in(b, ".hits", RFQ).await?;
-    let hits = b.find(Locator::Css(".hits")).await?.text().await?;
+    let hits = text_of(b, Locator::Css(".hits")).await?;
     check(!hits.contains(PRODUCT), format!("the side filter kept the product: {hits}"))?;
     expect_in(b, ".hits", "Unverified company").await?;
-    b.find(Locator::LinkText(RFQ)).await?.click().await?;
+    click_on(b, Locator::LinkText(RFQ)).await?;
     wait_for_path(b, &lead_path).await?;
     expect_in(b, ".caution", "has not verified this company").await?;
 
@@ -195,7 +195,7 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     choose(b, "currency", "EUR").await?;
     choose(b, "payment_terms", "letter_of_credit").await?;
     fill(b, "lead_time_days", "30").await?;
-    let place = b.find(Locator::Id("named_place")).await?.prop("value").await?;
+    let place = prop(b, Locator::Id("named_place"), "value").await?;
     check(place.as_deref() == Some("DEHAM"), format!("the named place is not the request's port: {place:?}"))?;
     click(b, "#send-quote").await?;
     expect_text(b, "Your quote was sent to the buyer").await?;
@@ -210,11 +210,11 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     fill(b, "description", "Medium roast coffee beans, not decaffeinated").await?;
     click(b, "#suggest-hs").await?;
     expect_in(b, ".suggestions", "Coffee").await?;
-    let kept = b.find(Locator::Id("title")).await?.prop("value").await?;
+    let kept = prop(b, Locator::Id("title"), "value").await?;
     check(kept.as_deref() == Some("Arabica coffee, roasted"), format!("the title was not kept: {kept:?}"))?;
     click(b, ".suggestion-list button").await?;
     expect_text(b, "List a product").await?;
-    let code = b.find(Locator::Id("hs_code")).await?.prop("value").await?.unwrap_or_default();
+    let code = prop(b, Locator::Id("hs_code"), "value").await?.unwrap_or_default();
     check(code.starts_with("09"), format!("the chosen suggestion is not in the HS code input: {code:?}"))?;
     choose(b, "origin_country", "VN").await?;
     choose(b, "unit", "KGM").await?;
@@ -231,7 +231,7 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     fill(b, "other_certifications", "Rainforest Alliance").await?;
     click(b, "#list-product").await?;
     expect_in(b, ".error-summary", "Tier 2 from quantity").await?;
-    let described = b.find(Locator::Id("tier2_min")).await?.attr("aria-describedby").await?;
+    let described = attr(b, Locator::Id("tier2_min"), "aria-describedby").await?;
     check(described.as_deref() == Some("tier2_min-error"), "the tier error is not linked to its input")?;
     fill(b, "tier1_max", "4999").await?;
     click(b, "#list-product").await?;
@@ -264,8 +264,7 @@ async fn rfq_flow(b: &Client, base: &str) -> Outcome {
     click(b, ".accept-form button[type='submit']").await?;
     expect_text(b, "You accepted the quote").await?;
     expect_in(b, ".quotes-table .badge-accepted", "Accepted").await?;
-    let buttons = b.find_all(Locator::Css(".accept-form")).await?;
-    check(buttons.is_empty(), "an accepted request still offers Accept buttons")?;
+    check(count(b, ".accept-form").await? == 0, "an accepted request still offers Accept buttons")?;
     snap(b, "quote-accepted").await?;
 
     // The same page in Simplified Chinese.

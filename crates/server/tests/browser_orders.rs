@@ -14,7 +14,7 @@
 mod browser_support;
 
 use browser_support::*;
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
 const OPERATOR_EMAIL: &str = "operator@orders.test";
@@ -240,14 +240,14 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     expect_in(b, "#payment-status", "Waiting for the bank").await?;
     expect_in(b, "#payment-amount", TOTAL).await?;
     expect_in(b, "#payment-iban", "DE89370400440532013000").await?;
-    check(b.find_all(fantoccini::Locator::Css("#fund-form")).await?.is_empty(), "a second payment is offered")?;
+    check(count(b, "#fund-form").await? == 0, "a second payment is offered")?;
     click(b, "#bank-transfer-form button").await?;
     expect_text(b, "The bank received the transfer").await?;
     // The bank confirms by callback a moment later.
     let mut funded = false;
     for _ in 0..50 {
         b.goto(&format!("{base}{order_path}")).await?;
-        let status = b.find(fantoccini::Locator::Css("#order-status")).await?.text().await?;
+        let status = text_of(b, Locator::Css("#order-status")).await?;
         if status.contains("Funded") {
             funded = true;
             break;
@@ -256,7 +256,7 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     }
     check(funded, "the bank's confirmation did not fund the order")?;
     expect_in(b, "#payment-status", "Received in escrow").await?;
-    let balances = b.find(fantoccini::Locator::Css("#balances")).await?.text().await?;
+    let balances = text_of(b, Locator::Css("#balances")).await?;
     check(balances.contains(&format!("Held in escrow\n{TOTAL}")), format!("escrow is not the total once: {balances}"))?;
     snap(b, "order-funded").await?;
     log_out(b).await?;
@@ -282,14 +282,14 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     expect_text(b, "The dispute is open").await?;
     expect_in(b, "#order-status", "Disputed").await?;
     expect_in(b, "#dispute-reason", "One bag short on arrival").await?;
-    check(b.find_all(fantoccini::Locator::Css("#release-form")).await?.is_empty(), "release offered during a dispute")?;
+    check(count(b, "#release-form").await? == 0, "release offered during a dispute")?;
     snap(b, "order-disputed").await?;
     log_out(b).await?;
 
     // The seller answers with a statement.
     log_in(b, base, SELLER_EMAIL).await?;
     b.goto(&format!("{base}{order_path}")).await?;
-    check(b.find_all(fantoccini::Locator::Css("#withdraw-form")).await?.is_empty(), "the seller may withdraw")?;
+    check(count(b, "#withdraw-form").await? == 0, "the seller may withdraw")?;
     fill(b, "statement", "The missing bag was found at the warehouse and delivered today").await?;
     click(b, "#evidence-form button").await?;
     expect_text(b, "Your statement was added").await?;
@@ -306,7 +306,7 @@ async fn order_flow(b: &Client, base: &str, lead_id: &str) -> Outcome {
     click(b, "#release-form button").await?;
     expect_text(b, "The payment is released to the seller").await?;
     expect_in(b, "#order-status", "Completed").await?;
-    let balances = b.find(fantoccini::Locator::Css("#balances")).await?.text().await?;
+    let balances = text_of(b, Locator::Css("#balances")).await?;
     check(
         balances.contains(&format!("Payable to the seller\n{PAYABLE}")),
         format!("seller payable wrong: {balances}"),

@@ -153,7 +153,7 @@ async fn flow(b: &Client, base: &str, p: &Parties) -> Outcome {
     expect_text(b, "the step is signed").await?;
     expect_in(b, "#record-holder", BANK).await?;
     // It is no longer the shipper's to move: no forms but the nomination it may still change.
-    check(b.find(fantoccini::Locator::Id("transfer-form")).await.is_err(), "the shipper can still transfer")?;
+    check(count(b, "#transfer-form").await? == 0, "the shipper can still transfer")?;
     log_out(b).await?;
 
     // The bank endorses the nomination and transfers it to the consignee.
@@ -183,8 +183,8 @@ async fn flow(b: &Client, base: &str, p: &Parties) -> Outcome {
     expect_text(b, "the step is signed").await?;
     expect_in(b, "#record-status", "accomplished").await?;
     expect_in(b, "#chain-verdict", "signed by the company").await?;
-    let steps = b.find_all(fantoccini::Locator::Css("#record-chain tr.step")).await?;
-    check(steps.len() == 7, format!("expected 7 steps in the chain, saw {}", steps.len()))?;
+    let steps = count(b, "#record-chain tr.step").await?;
+    check(steps == 7, format!("expected 7 steps in the chain, saw {steps}"))?;
     expect_in(b, "#record-chain", "accept surrender").await?;
     snap(b, "record-accomplished").await?;
     log_out(b).await

@@ -91,7 +91,7 @@ async fn verify_flow(b: &Client, base: &str, s: &Setup) -> Outcome {
     check(added.len() == 1, format!("expected one new verifiable document, the list went {before:?} -> {after:?}"))?;
     let fingerprint = added[0].trim_start_matches("/verify/").to_string();
     check(fingerprint.len() == 64, format!("the link names no fingerprint: {}", added[0]))?;
-    let item = b.find(Locator::Id(&format!("verifiable-{fingerprint}"))).await?.text().await?;
+    let item = text_of(b, Locator::Id(&format!("verifiable-{fingerprint}"))).await?;
     check(item.contains("openattestation-v2"), format!("the new item is not OpenAttestation: {item}"))?;
     snap(b, "verifiable-made").await?;
 
@@ -123,7 +123,7 @@ async fn verify_flow(b: &Client, base: &str, s: &Setup) -> Outcome {
     for check_id in ["check-intact", "check-issuer", "check-status"] {
         expect_class(b, check_id, "good").await?;
     }
-    let href = b.find(Locator::Id("download-shared")).await?.attr("href").await?.unwrap_or_default();
+    let href = attr(b, Locator::Id("download-shared"), "href").await?.unwrap_or_default();
     let encoded = href
         .strip_prefix("data:application/json;base64,")
         .ok_or_else(|| format!("the download is not a base64 JSON data: URL: {}", &href[..href.len().min(60)]))?;
@@ -150,17 +150,17 @@ async fn verify_flow(b: &Client, base: &str, s: &Setup) -> Outcome {
     expect_verdict(b, false).await?;
     expect_class(b, "check-intact", "bad").await?;
     expect_in(b, "#check-intact", "summary.total.amount").await?;
-    check(b.find_all(Locator::Id("hide-form")).await?.is_empty(), "hiding fields is offered for a changed document")?;
+    check(count(b, "#hide-form").await? == 0, "hiding fields is offered for a changed document")?;
     snap(b, "verify-forged").await?;
 
     // The seller revokes it from the document centre, with a reason.
     log_in(b, base, SELLER_EMAIL).await?;
     b.goto(&format!("{centre}#verifiable")).await?;
-    let form = b.find(Locator::Css(&format!("#verifiable-{fingerprint} form.revoke-form"))).await?;
-    form.find(Locator::Css("input[name='reason']")).await?.send_keys(REASON).await?;
-    form.find(Locator::Css("button[type='submit']")).await?.click().await?;
+    let form = format!("#verifiable-{fingerprint} form.revoke-form");
+    send_keys(b, Locator::Css(&format!("{form} input[name='reason']")), REASON).await?;
+    click(b, &format!("{form} button[type='submit']")).await?;
     expect_text(b, "The document was revoked").await?;
-    let item = b.find(Locator::Id(&format!("verifiable-{fingerprint}"))).await?.text().await?;
+    let item = text_of(b, Locator::Id(&format!("verifiable-{fingerprint}"))).await?;
     check(item.contains("Revoked") && item.contains(REASON), format!("the list does not show the revocation: {item}"))?;
     log_out(b).await?;
 
@@ -200,7 +200,7 @@ async fn expect_verdict(b: &Client, verified: bool) -> Outcome {
 }
 
 async fn expect_class(b: &Client, id: &str, class: &str) -> Outcome {
-    let classes = b.find(Locator::Id(id)).await?.attr("class").await?.unwrap_or_default();
+    let classes = attr(b, Locator::Id(id), "class").await?.unwrap_or_default();
     check(classes.split_whitespace().any(|c| c == class), format!("#{id} has class '{classes}', not '{class}'"))
 }
 

@@ -49,11 +49,39 @@ pub async fn snap(b: &Client, name: &str) -> Outcome {
     Ok(())
 }
 
+/// Runs one WebDriver step on a freshly found element, again and again while the page is
+/// still changing under it: the element may not exist yet, may be replaced by the next
+/// page (a stale reference) or may not take input yet. Any other error, or the same one
+/// after [`PATIENCE`], is the step's failure.
+pub async fn patiently<T, F, Fut>(what: &str, mut step: F) -> Outcome<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    let started = Instant::now();
+    loop {
+        match step().await {
+            Ok(value) => return Ok(value),
+            Err(e) if page_in_flux(&e) && started.elapsed() < PATIENCE => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(format!("{what}: {e}").into()),
+        }
+    }
+}
+
+fn page_in_flux(e: &fantoccini::error::CmdError) -> bool {
+    e.is_stale_element_reference() || e.is_no_such_element() || e.is_element_not_interactable()
+}
+
+/// Types `value` into the input with this id, replacing what it held.
 pub async fn fill(b: &Client, id: &str, value: &str) -> Outcome {
-    let input = b.find(Locator::Id(id)).await?;
-    input.clear().await?;
-    input.send_keys(value).await?;
-    Ok(())
+    patiently(&format!("filling #{id}"), || async {
+        let input = b.find(Locator::Id(id)).await?;
+        input.clear().await?;
+        input.send_keys(value).await
+    })
+    .await
 }
 
 /// Sets an input's value directly: date inputs take typed keys in the browser's locale.
@@ -67,14 +95,45 @@ pub async fn set_value(b: &Client, id: &str, value: &str) -> Outcome {
 }
 
 pub async fn choose(b: &Client, id: &str, value: &str) -> Outcome {
-    b.find(Locator::Id(id)).await?.select_by_value(value).await?;
-    Ok(())
+    patiently(&format!("choosing {value} in #{id}"), || async {
+        b.find(Locator::Id(id)).await?.select_by_value(value).await
+    })
+    .await
 }
 
 /// Clicks the element matching `css`.
 pub async fn click(b: &Client, css: &str) -> Outcome {
-    b.find(Locator::Css(css)).await?.click().await?;
-    Ok(())
+    click_on(b, Locator::Css(css)).await
+}
+
+/// Clicks the element `locator` finds.
+pub async fn click_on(b: &Client, locator: Locator<'_>) -> Outcome {
+    patiently(&format!("clicking {locator:?}"), || async { b.find(locator).await?.click().await }).await
+}
+
+/// Types into a file input (or any input) without clearing it first.
+pub async fn send_keys(b: &Client, locator: Locator<'_>, keys: &str) -> Outcome {
+    patiently(&format!("typing into {locator:?}"), || async { b.find(locator).await?.send_keys(keys).await }).await
+}
+
+/// The DOM property `name` of the element `locator` finds (`value`, `checked`, ...).
+pub async fn prop(b: &Client, locator: Locator<'_>, name: &str) -> Outcome<Option<String>> {
+    patiently(&format!("reading {name} of {locator:?}"), || async { b.find(locator).await?.prop(name).await }).await
+}
+
+/// The attribute `name` of the element `locator` finds.
+pub async fn attr(b: &Client, locator: Locator<'_>, name: &str) -> Outcome<Option<String>> {
+    patiently(&format!("reading @{name} of {locator:?}"), || async { b.find(locator).await?.attr(name).await }).await
+}
+
+/// The text of the element `locator` finds.
+pub async fn text_of(b: &Client, locator: Locator<'_>) -> Outcome<String> {
+    patiently(&format!("reading the text of {locator:?}"), || async { b.find(locator).await?.text().await }).await
+}
+
+/// How many elements match `css` on the page as it is now (none is an answer, not an error).
+pub async fn count(b: &Client, css: &str) -> Outcome<usize> {
+    patiently(&format!("counting {css}"), || async { Ok(b.find_all(Locator::Css(css)).await?.len()) }).await
 }
 
 pub fn check(ok: bool, what: impl Into<String>) -> Outcome {
