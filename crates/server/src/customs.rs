@@ -264,12 +264,11 @@ pub fn new_declaration(
     broker: Option<&str>,
 ) -> Result<NewDeclaration, ApiError> {
     let internal = |e: serde_json::Error| ApiError::Internal(e.to_string());
-    let selection = serde_json::to_value(&prepared.selection).map_err(internal)?;
     let mut events = vec![
         ("lodged".to_string(), json!({"items": input.items.len(), "broker": broker})),
         (
             "selected".to_string(),
-            json!({"lane": prepared.lane.as_str(), "fired": selection.get("fired"), "sampled": selection.get("sampled"),
+            json!({"lane": prepared.lane.as_str(), "fired": prepared.selection.fired, "sampled": prepared.selection.sampled,
                    "agencies": prepared.required.iter().map(|r| r.agency.clone()).collect::<Vec<_>>()}),
         ),
     ];
@@ -298,10 +297,10 @@ pub fn new_declaration(
         status: status_word(&state),
         lane: lane_word(&state),
         duty: prepared.duty,
-        body: serde_json::to_value(input).map_err(internal)?,
-        assessment: serde_json::to_value(&prepared.landed_cost).map_err(internal)?,
-        selection,
-        state: serde_json::to_value(&state).map_err(internal)?,
+        body: serde_json::to_string(input).map_err(internal)?,
+        assessment: serde_json::to_string(&prepared.landed_cost).map_err(internal)?,
+        selection: serde_json::to_string(&prepared.selection).map_err(internal)?,
+        state: serde_json::to_string(&state).map_err(internal)?,
         agencies: prepared.required.iter().map(|r| r.agency.clone()).collect(),
         events,
     })

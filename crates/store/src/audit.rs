@@ -129,23 +129,20 @@ impl AuditedTx {
             prev = entry.hash.clone();
             chained.push(entry);
         }
-        let rows: Vec<serde_json::Value> = chained
-            .iter()
-            .map(|e| {
-                serde_json::json!([
-                    e.seq,
-                    e.record.at,
-                    e.record.actor_user_id,
-                    e.record.organization_id,
-                    e.record.action,
-                    e.record.subject,
-                    e.record.details,
-                    e.prev_hash,
-                    e.hash
-                ])
-            })
-            .collect();
-        crate::insert_json_rows(
+        let mut rows = crate::JsonRows::new();
+        for e in &chained {
+            rows.row()
+                .int(e.seq)
+                .text(&e.record.at)
+                .opt_text(e.record.actor_user_id.as_deref())
+                .opt_text(e.record.organization_id.as_deref())
+                .text(&e.record.action)
+                .text(&e.record.subject)
+                .text(&e.record.details)
+                .text(&e.prev_hash)
+                .text(&e.hash);
+        }
+        crate::insert_json_text(
             &mut self.tx,
             self.backend,
             "audit_entries",
@@ -160,7 +157,7 @@ impl AuditedTx {
                 ("prev_hash", false),
                 ("hash", false),
             ],
-            &rows,
+            rows,
         )
         .await?;
         let row = sqlx::query("UPDATE audit_head SET seq = seq + $1, hash = $2 WHERE id = 1 RETURNING seq")

@@ -190,6 +190,104 @@ pub(crate) async fn insert_json_rows(
     if rows.is_empty() {
         return Ok(());
     }
+    let sql = bulk_insert_sql(backend, table, columns);
+    let text = serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(&sql).bind(text).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The rows of a bulk insert written straight into the JSON text [`insert_json_text`] sends,
+/// without building a `serde_json::Value` per cell first. Columns that hold JSON text travel
+/// as strings too: both databases take an escaped string faster than a nested document,
+/// which they would parse and print again (measured).
+pub(crate) struct JsonRows {
+    text: Vec<u8>,
+    rows: usize,
+    cells: usize,
+    broken: Option<String>,
+}
+
+impl JsonRows {
+    pub(crate) fn new() -> JsonRows {
+        JsonRows { text: vec![b'['], rows: 0, cells: 0, broken: None }
+    }
+
+    /// Starts the next row.
+    pub(crate) fn row(&mut self) -> &mut JsonRows {
+        if self.rows > 0 {
+            self.text.extend_from_slice(b"],");
+        }
+        self.text.push(b'[');
+        self.rows += 1;
+        self.cells = 0;
+        self
+    }
+
+    fn next_cell(&mut self) {
+        if self.cells > 0 {
+            self.text.push(b',');
+        }
+        self.cells += 1;
+    }
+
+    pub(crate) fn text(&mut self, value: &str) -> &mut JsonRows {
+        self.next_cell();
+        if let Err(e) = serde_json::to_writer(&mut self.text, value) {
+            self.broken.get_or_insert(e.to_string());
+        }
+        self
+    }
+
+    pub(crate) fn opt_text(&mut self, value: Option<&str>) -> &mut JsonRows {
+        match value {
+            Some(v) => self.text(v),
+            None => {
+                self.next_cell();
+                self.text.extend_from_slice(b"null");
+                self
+            }
+        }
+    }
+
+    pub(crate) fn int(&mut self, value: i64) -> &mut JsonRows {
+        self.next_cell();
+        self.text.extend_from_slice(value.to_string().as_bytes());
+        self
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    pub(crate) fn finish(mut self) -> Result<String> {
+        if let Some(e) = self.broken {
+            return Err(corrupt("bulk rows", e));
+        }
+        if self.rows > 0 {
+            self.text.push(b']');
+        }
+        self.text.push(b']');
+        String::from_utf8(self.text).map_err(|e| corrupt("bulk rows", e))
+    }
+}
+
+/// Inserts the rows of a [`JsonRows`] into `table` in one statement, like [`insert_json_rows`].
+pub(crate) async fn insert_json_text(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, bool)],
+    rows: JsonRows,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = bulk_insert_sql(backend, table, columns);
+    sqlx::query(&sql).bind(rows.finish()?).execute(&mut *conn).await?;
+    Ok(())
+}
+
+fn bulk_insert_sql(backend: Backend, table: &str, columns: &[(&str, bool)]) -> String {
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     let picks: Vec<String> = columns
         .iter()
@@ -204,10 +302,7 @@ pub(crate) async fn insert_json_rows(
         Backend::Sqlite => "json_each($1)",
         Backend::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS x",
     };
-    let sql = format!("INSERT INTO {table} ({}) SELECT {} FROM {from}", names.join(", "), picks.join(", "));
-    let text = serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(&sql).bind(text).execute(&mut *conn).await?;
-    Ok(())
+    format!("INSERT INTO {table} ({}) SELECT {} FROM {from}", names.join(", "), picks.join(", "))
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -275,5 +370,22 @@ mod tests {
         let b = format_time(time::macros::datetime!(2026-01-02 03:04:05.1 UTC));
         assert_eq!(a, "2026-01-02T03:04:05.000001Z");
         assert!(a < b);
+    }
+
+    #[test]
+    fn bulk_rows_are_the_json_they_stand_for() -> Result<()> {
+        let mut rows = JsonRows::new();
+        rows.row().text("a \"quoted\" \\ line\nwith\ttabs and \u{1} control").opt_text(None).int(-7);
+        rows.row().text(r#"{"items": [1, "two"]}"#);
+        let parsed: serde_json::Value = serde_json::from_str(&rows.finish()?).map_err(|e| corrupt("test", e))?;
+        assert_eq!(
+            parsed,
+            serde_json::json!([
+                ["a \"quoted\" \\ line\nwith\ttabs and \u{1} control", null, -7],
+                [r#"{"items": [1, "two"]}"#]
+            ])
+        );
+        assert_eq!(JsonRows::new().finish()?, "[]");
+        Ok(())
     }
 }
