@@ -844,7 +844,12 @@ impl Store {
                 replayed: false,
             };
             let request = format!("lodge customs declaration {}", item.request_digest);
-            kept.row().text(&item.submitter_org).text(&item.idempotency_key).text(&request).text(&json_text(&record)?).text(&now);
+            kept.row()
+                .text(&item.submitter_org)
+                .text(&item.idempotency_key)
+                .text(&request)
+                .text(&json_text(&record)?)
+                .text(&now);
             audit.push(lodged_audit(&item.actor, id, d));
             answers[*i] = Some(Ok(record));
         }
@@ -1584,11 +1589,22 @@ impl Store {
         .await?;
         tx.commit(actor, Some(authority), "customs.risk_profile_set", &format!("risk_profile:{economy}"), json!({}))
             .await?;
+        self.reference.forget_risk(economy);
         Ok(())
     }
 
-    /// An economy's stored risk profile, if one was set.
+    /// An economy's stored risk profile, if one was set (read at most every
+    /// [`crate::REFERENCE_TTL`]).
     pub async fn risk_profile(&self, economy: &str) -> Result<Option<String>> {
+        if let Some(body) = self.reference.risk(economy) {
+            return Ok(body);
+        }
+        let body = self.read_risk_profile(economy).await?;
+        self.reference.keep_risk(economy, body.clone());
+        Ok(body)
+    }
+
+    async fn read_risk_profile(&self, economy: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT body FROM risk_profiles WHERE economy = $1")
             .bind(economy)
             .fetch_optional(&self.pool)

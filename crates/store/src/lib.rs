@@ -89,6 +89,62 @@ pub struct Store {
     /// chain head anyway, and waiting here holds no connection and wakes at once, where
     /// waiting in the database holds a pooled connection (and on SQLite sleeps and polls).
     writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Reference data every lodgement and quote reads, kept for [`REFERENCE_TTL`].
+    reference: ReferenceCache,
+}
+
+/// How long this process trusts reference data (exchange rates, risk profiles) it read:
+/// changes made through this `Store` are seen at once, changes made by another process
+/// (`tradewind import fx`, another node) within this time.
+pub const REFERENCE_TTL: Duration = Duration::from_secs(2);
+
+/// A value read at an instant.
+type Kept<T> = (std::time::Instant, T);
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+#[derive(Clone, Debug, Default)]
+struct ReferenceCache {
+    fx: Shared<Option<Kept<Option<tradewind_domain::marketplace::FxRates>>>>,
+    /// Each economy's stored risk profile (None: the built-in one applies).
+    risk: Shared<std::collections::HashMap<String, Kept<Option<String>>>>,
+}
+
+impl ReferenceCache {
+    fn fresh<T: Clone>(entry: Option<&(std::time::Instant, T)>) -> Option<T> {
+        entry.filter(|(at, _)| at.elapsed() < REFERENCE_TTL).map(|(_, v)| v.clone())
+    }
+
+    fn fx(&self) -> Option<Option<tradewind_domain::marketplace::FxRates>> {
+        self.fx.lock().ok().and_then(|c| Self::fresh(c.as_ref()))
+    }
+
+    fn keep_fx(&self, rates: Option<tradewind_domain::marketplace::FxRates>) {
+        if let Ok(mut c) = self.fx.lock() {
+            *c = Some((std::time::Instant::now(), rates));
+        }
+    }
+
+    fn forget_fx(&self) {
+        if let Ok(mut c) = self.fx.lock() {
+            *c = None;
+        }
+    }
+
+    fn risk(&self, economy: &str) -> Option<Option<String>> {
+        self.risk.lock().ok().and_then(|c| Self::fresh(c.get(economy)))
+    }
+
+    fn keep_risk(&self, economy: &str, body: Option<String>) {
+        if let Ok(mut c) = self.risk.lock() {
+            c.insert(economy.to_string(), (std::time::Instant::now(), body));
+        }
+    }
+
+    fn forget_risk(&self, economy: &str) {
+        if let Ok(mut c) = self.risk.lock() {
+            c.remove(economy);
+        }
+    }
 }
 
 impl Store {
@@ -112,7 +168,11 @@ impl Store {
         let opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool = match backend {
             Backend::Sqlite => {
+                // An embedded file cannot drop a connection the way a server can, so a pooled
+                // connection is not pinged before each use (a round trip to its worker thread
+                // on every query: measured as a visible share of a lodgement's time).
                 opts.max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL lets readers go on while one writer writes; the busy
@@ -127,7 +187,7 @@ impl Store {
             }
             Backend::Postgres => opts.max_connections(16).connect(&url).await?,
         };
-        let store = Store { pool, backend, writers: Default::default() };
+        let store = Store { pool, backend, writers: Default::default(), reference: Default::default() };
         store.migrate().await?;
         Ok(store)
     }

@@ -563,11 +563,21 @@ impl Store {
             json!({"rows": rates.rates.len(), "as_of": rates.as_of, "source": rates.source}),
         )
         .await?;
+        self.reference.forget_fx();
         Ok(rates.rates.len())
     }
 
-    /// The exchange-rate table, if one was loaded.
+    /// The exchange-rate table, if one was loaded (read at most every [`crate::REFERENCE_TTL`]).
     pub async fn fx_rates(&self) -> Result<Option<FxRates>> {
+        if let Some(rates) = self.reference.fx() {
+            return Ok(rates);
+        }
+        let rates = self.read_fx_rates().await?;
+        self.reference.keep_fx(rates.clone());
+        Ok(rates)
+    }
+
+    async fn read_fx_rates(&self) -> Result<Option<FxRates>> {
         let rows = sqlx::query("SELECT currency, per_base, base, as_of, source FROM fx_rates ORDER BY currency")
             .fetch_all(&self.pool)
             .await?;
