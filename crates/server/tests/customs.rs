@@ -307,6 +307,29 @@ async fn a_yellow_lane_declaration_is_amended_checked_reassessed_and_released() 
 }
 
 #[tokio::test]
+async fn a_changed_risk_profile_applies_from_the_next_lodgement() {
+    // The node keeps the profile it read; a change through it must not wait for that to expire.
+    let app = TestApp::spawn().await;
+    let w = customs_world(&app).await;
+    let coffee =
+        |number: &str| import(number, vec![item("Roasted coffee", "090121", "BR", eur("4000.00"), "1000", "KGM")]);
+    let first = json_of(lodge(&w.importer, &coffee("IMP-P-1"), "p-1").await, StatusCode::CREATED).await;
+    assert_eq!(first["lane"], "green");
+    let stricter = format!(
+        "{DE_PROFILE}\n[[rules]]\nid = \"coffee\"\ndescription = \"Coffee: pesticide residues\"\nlane = \"red\"\ncondition = {{ hs_prefix = \"0901\" }}\n"
+    );
+    let res = w.officer.put_text("/api/v1/customs/risk-profile", &stricter).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "{}", res.text().await.unwrap_or_default());
+    let second = json_of(lodge(&w.importer, &coffee("IMP-P-2"), "p-2").await, StatusCode::CREATED).await;
+    assert_eq!(second["lane"], "red", "the new profile was not applied: {}", second["selection"]);
+    let fired: Vec<&str> =
+        second["selection"]["fired"].as_array().expect("fired").iter().filter_map(|f| f["id"].as_str()).collect();
+    assert_eq!(fired, vec!["coffee"]);
+    let shown = json_of(w.officer.get("/api/v1/customs/risk-profile").await, StatusCode::OK).await;
+    assert!(shown.to_string().contains("pesticide"), "the officer reads the profile it set: {shown}");
+}
+
+#[tokio::test]
 async fn green_lane_goods_are_assessed_at_once_and_wait_only_for_payment_and_agencies() {
     let app = TestApp::spawn().await;
     let w = customs_world(&app).await;
