@@ -128,6 +128,20 @@ async fn pay(s: &Session, id: &str, key: &str) -> reqwest::Response {
     .await
 }
 
+/// An exporter asks the Australian authority for an AUSFTA certificate for `bom`.
+async fn request_ausfta_certificate(exporter: &Session, authority: &str, bom: &Value) -> Value {
+    json_of(
+        exporter
+            .post(
+                "/api/v1/customs/origin/certificates",
+                &json!({"authority": authority, "agreement": "AUSFTA", "bill_of_materials": bom}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
 fn steps(detail: &Value) -> Vec<String> {
     detail["events"].as_array().expect("events").iter().map(|e| e["step"].as_str().unwrap_or("").to_string()).collect()
 }
@@ -472,16 +486,7 @@ async fn a_preferential_rate_needs_a_certificate_the_authority_approved() {
     )
     .await;
     assert_eq!(decided[0]["eligible"], true, "{decided}");
-    let requested = json_of(
-        exporter
-            .post(
-                "/api/v1/customs/origin/certificates",
-                &json!({"authority": au_org, "agreement": "AUSFTA", "bill_of_materials": bom}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let requested = request_ausfta_certificate(&exporter, &au_org, &bom).await;
     let number = requested["number"].as_str().expect("number").to_string();
     let cert_id = requested["id"].as_str().expect("id").to_string();
 
@@ -852,16 +857,7 @@ async fn only_the_named_authority_decides_a_certificate_of_origin() {
         "ex_works_price": {"amount": "8.00", "currency": "AUD"}, "fob_price": {"amount": "8.50", "currency": "AUD"},
         "inputs": [{"description": "Knitted cotton fabric", "hs": "600621", "origin": "AU",
                     "value": {"amount": "3.00", "currency": "AUD"}}]});
-    let cert = json_of(
-        exporter
-            .post(
-                "/api/v1/customs/origin/certificates",
-                &json!({"authority": au_org, "agreement": "AUSFTA", "bill_of_materials": bom}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let cert = request_ausfta_certificate(&exporter, &au_org, &bom).await;
     let id = cert["id"].as_str().expect("id");
     let res = other_authority
         .post(&format!("/api/v1/customs/origin/certificates/{id}/decision"), &json!({"decision": "approve"}))

@@ -107,8 +107,8 @@ pub struct DeclarationChange {
     pub lane: String,
     pub duty: Money,
     pub state: Value,
-    /// Replaces the stored body and assessment (an amendment).
-    pub body: Option<(Value, Value, Value)>,
+    /// Replaces the stored body, assessment and selection, as JSON text (an amendment).
+    pub body: Option<(String, String, String)>,
     pub step: String,
     pub details: Value,
     /// An agency's decision: (agency, approved, note).
@@ -328,60 +328,6 @@ async fn count_trader(tx: &mut AuditedTx, org: &str, declarations: i64, inspecte
 }
 
 /// Inserts a declaration with its events and agency tasks in the caller's transaction.
-async fn insert_declaration(tx: &mut AuditedTx, actor: &Actor, d: &NewDeclaration) -> Result<String> {
-    let id = new_id();
-    let now = now_text();
-    let inserted = sqlx::query(
-        "INSERT INTO customs_declarations (id, number, economy, direction, declarant_org, broker_org, order_id,
-            transport_document, status, lane, duty_amount, duty_currency, body, assessment, selection, state, version,
-            created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)",
-    )
-    .bind(&id)
-    .bind(&d.number)
-    .bind(&d.economy)
-    .bind(&d.direction)
-    .bind(&d.declarant_org)
-    .bind(&d.broker_org)
-    .bind(&d.order_id)
-    .bind(&d.transport_document)
-    .bind(&d.status)
-    .bind(&d.lane)
-    .bind(d.duty.amount().to_string())
-    .bind(d.duty.currency().as_str())
-    .bind(&d.body)
-    .bind(&d.assessment)
-    .bind(&d.selection)
-    .bind(&d.state)
-    .bind(&now)
-    .execute(&mut *tx.tx)
-    .await;
-    if let Err(e) = inserted {
-        if crate::is_unique_violation(&e) {
-            return Err(StoreError::Conflict {
-                field: "number",
-                message: format!(
-                    "a declaration numbered {} was already lodged; give this one its own number",
-                    d.number
-                ),
-            });
-        }
-        return Err(e.into());
-    }
-    for (seq, (step, details)) in d.events.iter().enumerate() {
-        insert_event(tx, &id, seq as i64 + 1, step, actor, details).await?;
-    }
-    for agency in &d.agencies {
-        sqlx::query("INSERT INTO customs_agency_tasks (declaration_id, agency, economy) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(agency)
-            .bind(&d.economy)
-            .execute(&mut *tx.tx)
-            .await?;
-    }
-    Ok(id)
-}
-
 /// Writes declarations with their events, agency tasks and traders' counts in the caller's
 /// transaction: each small table in one statement whose rows travel as one JSON parameter,
 /// the declarations as [`insert_declaration_rows`] says.
@@ -394,10 +340,13 @@ async fn insert_rows(
     let inserted = insert_declaration_rows(tx, backend, rows, now).await;
     match inserted {
         Err(StoreError::Database(e)) if crate::is_unique_violation(&e) => {
-            return Err(StoreError::Conflict {
-                field: "number",
-                message: "a declaration in this batch was already lodged under its number".into(),
-            });
+            let message = match rows {
+                [(_, d, _)] => {
+                    format!("a declaration numbered {} was already lodged; give this one its own number", d.number)
+                }
+                _ => "a declaration in this batch was already lodged under its number".into(),
+            };
+            return Err(StoreError::Conflict { field: "number", message });
         }
         other => other?,
     }
@@ -439,13 +388,16 @@ async fn insert_rows(
         event_rows,
     )
     .await?;
-    let task_rows: Vec<Value> = tasks.iter().map(|(id, agency, economy)| json!([id, agency, economy])).collect();
-    crate::insert_json_rows(
+    let mut task_rows = crate::JsonRows::new();
+    for (id, agency, economy) in &tasks {
+        task_rows.row().text(id).text(agency).text(economy);
+    }
+    crate::insert_json_text(
         &mut tx.tx,
         backend,
         "customs_agency_tasks",
         &[("declaration_id", false), ("agency", false), ("economy", false)],
-        &task_rows,
+        task_rows,
     )
     .await?;
     let mut per_trader: Vec<(&str, i64)> = Vec::new();
@@ -690,8 +642,8 @@ impl Store {
             answer.replayed = true;
             return Ok(answer);
         }
-        let id = insert_declaration(&mut tx, actor, declaration).await?;
-        count_trader(&mut tx, &declaration.declarant_org, 1, 0, 0).await?;
+        let id = new_id();
+        insert_rows(&mut tx, self.backend, &[(&id, declaration, actor)], &now_text()).await?;
         let answer = declaration_in(&mut tx.tx, &id).await?;
         keep_answer(&mut tx, Caller::Company(submitter_org), idempotency_key, &request, &answer).await?;
         tx.commit(
@@ -993,9 +945,9 @@ impl Store {
         .await?;
         if let Some((body, assessment, selection)) = &change.body {
             sqlx::query("UPDATE customs_declarations SET body = $1, assessment = $2, selection = $3 WHERE id = $4")
-                .bind(json_text(body)?)
-                .bind(json_text(assessment)?)
-                .bind(json_text(selection)?)
+                .bind(body)
+                .bind(assessment)
+                .bind(selection)
                 .bind(id)
                 .execute(&mut *tx.tx)
                 .await?;

@@ -233,29 +233,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Now, as stored: RFC 3339 UTC with fixed microsecond precision so that text order is
-/// time order on both backends.
-/// A stored value that does not read back as its type: the database was changed outside
-/// tradewind (or by a newer version).
-/// Inserts `rows` (each a JSON array in `columns` order) with one statement and one bound
-/// parameter: the rows travel as a JSON array that the database unpacks (`json_each` on
-/// SQLite, `jsonb_array_elements` on PostgreSQL). A column is `(name, is_integer)`.
-pub(crate) async fn insert_json_rows(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    table: &str,
-    columns: &[(&str, bool)],
-    rows: &[serde_json::Value],
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = bulk_insert_sql(backend, table, columns);
-    let text = serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(&sql).bind(text).execute(&mut *conn).await?;
-    Ok(())
-}
-
 /// The rows of a bulk insert written straight into the JSON text [`insert_json_text`] sends,
 /// without building a `serde_json::Value` per cell first. Columns that hold JSON text travel
 /// as strings too: both databases take an escaped string faster than a nested document,
@@ -331,7 +308,10 @@ impl JsonRows {
     }
 }
 
-/// Inserts the rows of a [`JsonRows`] into `table` in one statement, like [`insert_json_rows`].
+/// Inserts the rows of a [`JsonRows`] (each in `columns` order) into `table` with one statement
+/// and one bound parameter, a JSON array the database unpacks (`json_each` on SQLite,
+/// `jsonb_array_elements` on PostgreSQL): sqlx's SQLite driver slows sharply with many bound
+/// parameters. A column is `(name, is_integer)`.
 pub(crate) async fn insert_json_text(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -365,6 +345,8 @@ fn bulk_insert_sql(backend: Backend, table: &str, columns: &[(&str, bool)]) -> S
     format!("INSERT INTO {table} ({}) SELECT {} FROM {from}", names.join(", "), picks.join(", "))
 }
 
+/// A stored value that does not read back as its type: the database was changed outside
+/// tradewind (or by a newer version).
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
@@ -379,6 +361,8 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> 
     serde_json::from_str(s).map_err(|e| corrupt(what, e))
 }
 
+/// Now, as stored: RFC 3339 UTC with fixed microsecond precision so that text order is
+/// time order on both backends.
 pub fn now_text() -> String {
     format_time(time::OffsetDateTime::now_utc())
 }

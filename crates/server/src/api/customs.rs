@@ -637,14 +637,13 @@ pub async fn amend(
         .map_err(|e| ApiError::Refused(e.to_string()))?;
     let prepared = prepare_declaration(&state.store, &state.customs, &d.declarant_org, &input).await?;
     let new = new_declaration(&input, &prepared, &d.declarant_org, d.broker_org.as_deref())?;
-    let value = |text: &str| serde_json::from_str::<Value>(text).map_err(|e| ApiError::Internal(e.to_string()));
     let change = tradewind_store::DeclarationChange {
         expected_version: d.version,
         status: new.status.clone(),
         lane: new.lane.clone(),
         duty: new.duty,
-        state: value(&new.state)?,
-        body: Some((value(&new.body)?, value(&new.assessment)?, value(&new.selection)?)),
+        state: serde_json::from_str(&new.state).map_err(|e| ApiError::Internal(e.to_string()))?,
+        body: Some((new.body.clone(), new.assessment.clone(), new.selection.clone())),
         step: "amended".into(),
         details: json!({"lane": new.lane, "duty": new.duty, "was": {"lane": d.lane, "duty": d.duty}}),
         agency_decision: None,
